@@ -1,0 +1,75 @@
+//! What each command does, given a parsed command line.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use tch::Cuda;
+
+use crate::cli::{Cli, Command, Config};
+use crate::progress;
+use crate::sections::{self, Context, Section, SECTIONS};
+
+/// Runs the command; `Err` carries bad input ([`crate::cli::UsageError`])
+/// or a failure before any section ran.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(threads) = cli.threads {
+        tch::set_num_threads(threads);
+    }
+
+    match &cli.command {
+        Command::List => {
+            for section in SECTIONS {
+                println!("{:<6} {}", section.id, section.title);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Info => {
+            info();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Section { id } => {
+            let section = sections::find(id).expect("clap accepts only known sections");
+            run_sections(&cli, &[section])
+        }
+        Command::All => run_sections(&cli, &SECTIONS.iter().collect::<Vec<_>>()),
+    }
+}
+
+fn info() {
+    println!("libtorch: {}", crate::aten::libtorch_version());
+    println!("CPU threads: {}", tch::get_num_threads());
+    let available = Cuda::is_available();
+    println!("CUDA available: {}", if available { "yes" } else { "no" });
+    if available {
+        for index in 0..Cuda::device_count() {
+            println!("  cuda:{index}");
+        }
+        println!("cuDNN available: {}", if Cuda::cudnn_is_available() { "yes" } else { "no" });
+    }
+}
+
+fn run_sections(cli: &Cli, wanted: &[&'static Section]) -> Result<ExitCode> {
+    let config = Config::check(cli)?;
+    let bars = progress::for_terminal(config.quiet);
+    let ctx = Context::new(
+        config.device,
+        config.seed,
+        config.out.clone(),
+        config.quiet,
+        config.scale,
+        bars.as_ref(),
+    );
+    ctx.say(format!("Device: {}", ctx.device_name()));
+    ctx.say(format!("libtorch version: {}", crate::aten::libtorch_version()));
+
+    let outcomes = sections::run(&ctx, wanted);
+
+    let mut failed = false;
+    for outcome in &outcomes {
+        if let Some(error) = &outcome.error {
+            eprintln!("actlab: section {} failed: {error}", outcome.id);
+            failed = true;
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

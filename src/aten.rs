@@ -1,0 +1,119 @@
+//! The ATen calls that tch's generated API leaves out.
+//!
+//! tch drops scalar arguments that have defaults, yet PyTorch's optimizers
+//! and the notebook pass them: `add_(grad, alpha=-lr)`, `addcmul_(.., value=)`,
+//! `addcdiv_(.., value=)`, `leaky_relu(x, 0.1)`. Emulating them with extra
+//! tensor ops changes the rounding (ATen's kernels fuse the scaling into one
+//! step), so `csrc/aten_shim.cpp` calls ATen directly and this module wraps
+//! those calls. It also gives `randperm` a private generator, as the data
+//! loader's sampler has, and resets a gradient to undefined, as
+//! `optimizer.zero_grad()` does.
+//!
+//! Like tch's own non-`f_` methods, these panic on an ATen error: every
+//! caller passes tensors whose shapes the program itself chose.
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int};
+
+use tch::Tensor;
+use torch_sys::C_tensor;
+
+extern "C" {
+    fn actlab_last_error() -> *const c_char;
+    fn actlab_libtorch_version(major: *mut c_int, minor: *mut c_int, patch: *mut c_int);
+    fn actlab_add_scaled_(this: *mut C_tensor, other: *const C_tensor, alpha: f64) -> c_int;
+    fn actlab_addcmul_(
+        this: *mut C_tensor,
+        t1: *const C_tensor,
+        t2: *const C_tensor,
+        value: f64,
+    ) -> c_int;
+    fn actlab_addcdiv_(
+        this: *mut C_tensor,
+        t1: *const C_tensor,
+        t2: *const C_tensor,
+        value: f64,
+    ) -> c_int;
+    fn actlab_leaky_relu(x: *const C_tensor, slope: f64, out: *mut *mut C_tensor) -> c_int;
+    fn actlab_randperm(n: i64, seed: u64, out: *mut *mut C_tensor) -> c_int;
+    fn actlab_vector_norm(x: *const C_tensor, ord: f64, out: *mut f64) -> c_int;
+    fn actlab_clear_grad(this: *mut C_tensor) -> c_int;
+}
+
+fn check(status: c_int, what: &str) {
+    if status != 0 {
+        // SAFETY: the shim keeps the message in a thread-local string that
+        // lives until the next failing call on this thread.
+        let message = unsafe { CStr::from_ptr(actlab_last_error()) };
+        panic!("ATen {what} failed: {}", message.to_string_lossy());
+    }
+}
+
+fn new_tensor(status: c_int, out: *mut C_tensor, what: &str) -> Tensor {
+    check(status, what);
+    // SAFETY: on success the shim returns a heap-allocated at::Tensor whose
+    // ownership passes to the tch wrapper, which frees it on drop.
+    unsafe { Tensor::from_ptr(out) }
+}
+
+/// The libtorch release actlab was built against, as "2.13.0".
+pub fn libtorch_version() -> String {
+    let (mut major, mut minor, mut patch) = (0, 0, 0);
+    // SAFETY: the shim only writes the three integers.
+    unsafe { actlab_libtorch_version(&mut major, &mut minor, &mut patch) };
+    format!("{major}.{minor}.{patch}")
+}
+
+/// `self.add_(other, alpha=alpha)`: one fused `self + alpha * other`.
+pub fn add_scaled_(this: &mut Tensor, other: &Tensor, alpha: f64) {
+    // SAFETY: both pointers come from live tch tensors.
+    let status = unsafe { actlab_add_scaled_(this.as_mut_ptr(), other.as_ptr(), alpha) };
+    check(status, "add_");
+}
+
+/// `self.addcmul_(t1, t2, value=value)`.
+pub fn addcmul_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) {
+    // SAFETY: all pointers come from live tch tensors.
+    let status = unsafe { actlab_addcmul_(this.as_mut_ptr(), t1.as_ptr(), t2.as_ptr(), value) };
+    check(status, "addcmul_");
+}
+
+/// `self.addcdiv_(t1, t2, value=value)`.
+pub fn addcdiv_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) {
+    // SAFETY: all pointers come from live tch tensors.
+    let status = unsafe { actlab_addcdiv_(this.as_mut_ptr(), t1.as_ptr(), t2.as_ptr(), value) };
+    check(status, "addcdiv_");
+}
+
+/// `F.leaky_relu(x, slope)`, recorded by autograd like any other op.
+pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
+    let mut out = std::ptr::null_mut();
+    // SAFETY: `x` is a live tensor and `out` receives a new one.
+    let status = unsafe { actlab_leaky_relu(x.as_ptr(), slope, &mut out) };
+    new_tensor(status, out, "leaky_relu")
+}
+
+/// `torch.randperm(n, generator=g)` where `g` is a fresh CPU generator
+/// seeded with `seed`, as `torch.Generator().manual_seed(seed)` makes it.
+pub fn randperm(n: i64, seed: u64) -> Tensor {
+    let mut out = std::ptr::null_mut();
+    // SAFETY: `out` receives a new tensor.
+    let status = unsafe { actlab_randperm(n, seed, &mut out) };
+    new_tensor(status, out, "randperm")
+}
+
+/// `x.norm(ord).item()`, through `linalg.vector_norm` as Python reaches it.
+pub fn vector_norm(x: &Tensor, ord: f64) -> f64 {
+    let mut out = 0.0;
+    // SAFETY: `x` is a live tensor and `out` a local.
+    let status = unsafe { actlab_vector_norm(x.as_ptr(), ord, &mut out) };
+    check(status, "linalg_vector_norm");
+    out
+}
+
+/// Makes `tensor.grad` undefined again (PyTorch's `zero_grad(set_to_none=True)`).
+pub fn clear_grad(this: &mut Tensor) {
+    // SAFETY: the pointer comes from a live tch tensor.
+    let status = unsafe { actlab_clear_grad(this.as_mut_ptr()) };
+    check(status, "grad reset");
+}

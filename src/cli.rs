@@ -1,0 +1,198 @@
+//! The command line, and its check into a [`Config`] before anything runs.
+//!
+//! Every flag is validated up front: an unknown section or malformed value
+//! is refused by clap, and a device that is not there or an output folder
+//! that cannot take files is refused here, each as a [`UsageError`] that the
+//! binary turns into exit code 2.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Parser, Subcommand};
+use tch::{Cuda, Device};
+
+use crate::output::prepare_dir;
+use crate::sections::{self, Scale};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "actlab",
+    version,
+    about = "See and measure what activation functions do to a neural network",
+    long_about = "A bit-exact Rust port of a PyTorch notebook on activation functions. Each \
+                  section prints the notebook's results and writes its figures (PNG) and \
+                  results (JSON) under the output folder.\n\nExit codes: 0 success, 1 a \
+                  section failed, 2 bad input (unknown section, bad flag value, missing \
+                  device, unwritable output folder)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Where to compute: auto (CUDA when available, as the notebook does), cpu, cuda or cuda:N
+    #[arg(long, global = true, default_value = "auto", value_parser = parse_device)]
+    pub device: DeviceChoice,
+
+    /// Seed of the random stream; it replaces the notebook's 42 everywhere it appears
+    #[arg(long, global = true, default_value_t = 42)]
+    pub seed: i64,
+
+    /// Output folder; each section writes into DIR/<section>/
+    #[arg(long, global = true, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+
+    /// Print nothing but errors, and draw no progress bars
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Samples in the 6.4 dataset (the notebook's is 5000)
+    #[arg(long, global = true, default_value_t = 5000,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub samples: i64,
+
+    /// Width of the 6.4 network's hidden layers (the notebook's is 128)
+    #[arg(long, global = true, default_value_t = 128,
+          value_parser = clap::value_parser!(i64).range(1..))]
+    pub hidden: i64,
+
+    /// CPU threads libtorch may use inside one op (default: libtorch's own choice)
+    #[arg(long, global = true, value_parser = clap::value_parser!(i32).range(1..))]
+    pub threads: Option<i32>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one section of the notebook
+    Section {
+        /// The section's number, as in the notebook
+        #[arg(value_parser = PossibleValuesParser::new(sections::ids()))]
+        id: String,
+    },
+    /// Run every section in notebook order
+    All,
+    /// List the sections with their titles
+    List,
+    /// Show the libtorch version, CPU threads and CUDA devices
+    Info,
+}
+
+/// The `--device` value, before it is checked against the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Auto,
+    Cpu,
+    Cuda(usize),
+}
+
+pub fn parse_device(text: &str) -> Result<DeviceChoice, String> {
+    let accepted = "accepted: auto, cpu, cuda, cuda:N (N a device index)";
+    match text {
+        "auto" => Ok(DeviceChoice::Auto),
+        "cpu" => Ok(DeviceChoice::Cpu),
+        "cuda" => Ok(DeviceChoice::Cuda(0)),
+        _ => match text.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(index)) => Ok(DeviceChoice::Cuda(index)),
+            _ => Err(format!("'{text}' is not a device; {accepted}")),
+        },
+    }
+}
+
+/// Bad input found after parsing: reported with exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+impl DeviceChoice {
+    /// The device to use on this machine, or why there is none.
+    pub fn resolve(self) -> Result<Device, UsageError> {
+        let count = if Cuda::is_available() { Cuda::device_count() as usize } else { 0 };
+        match self {
+            DeviceChoice::Auto if count > 0 => Ok(Device::Cuda(0)),
+            DeviceChoice::Auto | DeviceChoice::Cpu => Ok(Device::Cpu),
+            DeviceChoice::Cuda(_) if count == 0 => Err(UsageError(
+                "--device cuda: no CUDA device is available on this machine; use --device cpu \
+                 or auto"
+                    .into(),
+            )),
+            DeviceChoice::Cuda(index) if index >= count => Err(UsageError(format!(
+                "--device cuda:{index}: this machine has {count} CUDA device(s), cuda:0 to \
+                 cuda:{}",
+                count - 1
+            ))),
+            DeviceChoice::Cuda(index) => Ok(Device::Cuda(index)),
+        }
+    }
+}
+
+/// A run's settings, checked against the machine.
+#[derive(Debug)]
+pub struct Config {
+    pub device: Device,
+    pub seed: i64,
+    pub out: PathBuf,
+    pub quiet: bool,
+    pub scale: Scale,
+}
+
+impl Config {
+    /// Resolves the device and makes sure the output folder can take files.
+    pub fn check(cli: &Cli) -> Result<Config, UsageError> {
+        let device = cli.device.resolve()?;
+        prepare_dir(&cli.out).map_err(|e| {
+            UsageError(format!(
+                "--out {}: {e:#}; give a folder you can write to",
+                cli.out.display()
+            ))
+        })?;
+        Ok(Config {
+            device,
+            seed: cli.seed,
+            out: cli.out.clone(),
+            quiet: cli.quiet,
+            scale: Scale { samples: cli.samples, hidden: cli.hidden },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_parse() {
+        assert_eq!(parse_device("auto"), Ok(DeviceChoice::Auto));
+        assert_eq!(parse_device("cpu"), Ok(DeviceChoice::Cpu));
+        assert_eq!(parse_device("cuda"), Ok(DeviceChoice::Cuda(0)));
+        assert_eq!(parse_device("cuda:3"), Ok(DeviceChoice::Cuda(3)));
+        for bad in ["gpu", "cuda:", "cuda:x", "cuda:-1", "CPU"] {
+            assert!(parse_device(bad).unwrap_err().contains("accepted: auto, cpu"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_section_is_refused() {
+        let err = Cli::try_parse_from(["actlab", "section", "6.9"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(err.to_string().contains("6.4"));
+    }
+
+    #[test]
+    fn flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["actlab", "all", "--seed", "7", "--device", "cpu"]).unwrap();
+        assert_eq!(cli.seed, 7);
+        assert_eq!(cli.device, DeviceChoice::Cpu);
+    }
+
+    #[test]
+    fn cpu_always_resolves() {
+        assert_eq!(DeviceChoice::Cpu.resolve().unwrap(), Device::Cpu);
+    }
+}

@@ -1,0 +1,183 @@
+//! Section 6.4, six activations trained head to head.
+//!
+//! The same four-layer MLP (20-128-128-128-2) is trained with ReLU, Leaky
+//! ReLU, GELU, SiLU, Tanh and Sigmoid in turn, 30 epochs of Adam (lr 1e-3)
+//! on shuffled batches of 64 from a synthetic non-linear classification set,
+//! recording loss, accuracy and gradient norm per epoch; then the curves,
+//! the final accuracies and the summary table.
+
+use anyhow::Result;
+use serde_json::json;
+use tch::Tensor;
+
+use super::Context;
+use crate::activation::Activation;
+use crate::data::{create_dataset, DataLoader};
+use crate::network::Network;
+use crate::plot::{self, BarGroup, Bars, Figure, Line, Panel};
+use crate::results::Results;
+use crate::training::{train_with_tracking, History};
+
+pub const EPOCHS: usize = 30;
+pub const LR: f64 = 1e-3;
+pub const BATCH_SIZE: i64 = 64;
+const INPUTS: i64 = 20;
+const CLASSES: i64 = 2;
+
+/// `FlexibleMLP(hidden_dim=hidden, activation=...)`, its four layers drawn
+/// in order.
+pub fn flexible_mlp(hidden: i64, activation: Activation, ctx: &Context) -> Network {
+    Network::new(&[INPUTS, hidden, hidden, hidden, CLASSES], Some(activation), ctx.device)
+}
+
+/// The sample orders of `EPOCHS` passes, drawn now as the passes would.
+fn epoch_orders(loader: &DataLoader) -> Vec<Tensor> {
+    (0..EPOCHS).map(|_| loader.epoch_order()).collect()
+}
+
+pub fn replay(ctx: &Context) {
+    let (x, y) = create_dataset(ctx.scale.samples);
+    let loader = DataLoader::new(x, y, BATCH_SIZE);
+    for activation in Activation::COMPARED {
+        flexible_mlp(ctx.scale.hidden, activation, ctx);
+        epoch_orders(&loader);
+    }
+}
+
+pub fn run(ctx: &Context) -> Result<Results> {
+    let (x, y) = create_dataset(ctx.scale.samples);
+    let counts: Vec<i64> = Vec::try_from(y.bincount(None::<Tensor>, 0))?;
+    let loader = DataLoader::new(x, y, BATCH_SIZE);
+    ctx.say(format!("Dataset created: {} samples", loader.samples()));
+    ctx.say(format!("Class distribution: {counts:?}"));
+
+    ctx.say("Running comprehensive activation comparison...");
+    let mut histories = Vec::new();
+    for activation in Activation::COMPARED {
+        let model = flexible_mlp(ctx.scale.hidden, activation, ctx);
+        let orders = epoch_orders(&loader);
+        let task = ctx.progress.start(activation.key(), EPOCHS as u64);
+        let history = train_with_tracking(&model, &loader, &orders, LR, ctx.device, |h| {
+            task.advance(&format!("loss {:.4}", h.loss[h.loss.len() - 1]));
+        });
+        task.finish();
+        histories.push((activation, history));
+    }
+    ctx.say("Training completed!");
+
+    let dir = ctx.section_dir("6.4")?;
+    let path = dir.join("comparison.png");
+    figure(&histories).save(&path)?;
+    ctx.wrote(&path);
+
+    let mut results = ctx.results("6.4");
+    let counts_f64: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    results.series("dataset/class_counts", &counts_f64);
+    for (activation, history) in &histories {
+        let key = activation.key();
+        results.series(&format!("comparison/{key}/loss"), &history.loss);
+        results.series(&format!("comparison/{key}/accuracy"), &history.accuracy);
+        results.series(&format!("comparison/{key}/grad_norm"), &history.grad_norm);
+    }
+    summarize(ctx, &histories, &mut results);
+    Ok(results)
+}
+
+/// Prints the notebook's summary table and best activation, and records them.
+fn summarize(ctx: &Context, histories: &[(Activation, History)], results: &mut Results) {
+    let rule = "-".repeat(60);
+    ctx.say("Final Performance Summary");
+    ctx.say(rule.clone());
+    ctx.say(format!(
+        "{:<15} {:<15} {:<15} {}",
+        "Activation", "Final Acc (%)", "Final Loss", "Avg Grad Norm"
+    ));
+    ctx.say(rule.clone());
+
+    let mut rows = Vec::new();
+    for (activation, history) in histories {
+        let final_acc = history.accuracy[history.accuracy.len() - 1];
+        let final_loss = history.loss[history.loss.len() - 1];
+        let avg_grad = history.recent_grad_norm();
+        ctx.say(format!(
+            "{:<15} {:<15.2} {:<15.4} {:.4}",
+            activation.key().to_uppercase(),
+            final_acc,
+            final_loss,
+            avg_grad
+        ));
+        rows.push(json!({
+            "activation": activation.key(),
+            "final_accuracy": final_acc,
+            "final_loss": final_loss,
+            "avg_grad_norm": avg_grad,
+        }));
+    }
+    ctx.say(rule);
+
+    // Python's max() keeps the first of equal maxima; so does this fold.
+    let best = histories
+        .iter()
+        .fold(None::<&(Activation, History)>, |best, entry| match best {
+            Some(b) if b.1.accuracy.last() >= entry.1.accuracy.last() => Some(b),
+            _ => Some(entry),
+        })
+        .expect("six activations were trained");
+    let best_acc = best.1.accuracy[best.1.accuracy.len() - 1];
+    ctx.say(format!("Best activation: {}", best.0.key().to_uppercase()));
+    ctx.say(format!("   Accuracy: {best_acc:.2}%"));
+
+    results.insert("summary", json!(rows));
+    results.insert("best", json!(best.0.key()));
+}
+
+fn figure(histories: &[(Activation, History)]) -> Figure {
+    let curves = |pick: fn(&History) -> &Vec<f64>| -> Vec<Line> {
+        histories
+            .iter()
+            .enumerate()
+            .map(|(i, (a, h))| {
+                Line::series(a.key().to_uppercase(), plot::cycle(i), pick(h).as_slice())
+            })
+            .collect()
+    };
+    let curve_panel = |title: &str, y_label: &str, log_y: bool, lines| Panel {
+        title: title.into(),
+        x_label: "Epoch".into(),
+        y_label: y_label.into(),
+        log_y,
+        lines,
+        legend: true,
+        ..Panel::default()
+    };
+
+    let final_bars = Panel {
+        title: "Final Performance".into(),
+        y_label: "Final Accuracy (%)".into(),
+        bars: Some(Bars {
+            categories: histories.iter().map(|(a, _)| a.key().to_uppercase()).collect(),
+            groups: vec![BarGroup {
+                label: "Final accuracy".into(),
+                color: plot::C0,
+                values: histories.iter().map(|(_, h)| h.accuracy[h.accuracy.len() - 1]).collect(),
+                bar_colors: (0..histories.len()).map(plot::cycle).collect(),
+            }],
+            value_labels: Some(|v| format!("{v:.1}%")),
+        }),
+        ..Panel::default()
+    };
+
+    Figure {
+        title: "Comprehensive Activation Function Comparison".into(),
+        rows: 2,
+        cols: 2,
+        width: 1600,
+        height: 1200,
+        panels: vec![
+            curve_panel("Training Loss", "Loss", true, curves(|h| &h.loss)),
+            curve_panel("Training Accuracy", "Accuracy (%)", false, curves(|h| &h.accuracy)),
+            curve_panel("Gradient Flow Stability", "Gradient Norm", true, curves(|h| &h.grad_norm)),
+            final_bars,
+        ],
+    }
+}

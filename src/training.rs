@@ -1,0 +1,86 @@
+//! Training with the notebook's tracking (`train_with_tracking` in 6.4).
+//!
+//! Each epoch records the mean batch loss, the training accuracy and the
+//! mean over batches of the gradient's global L2 norm, all in the notebook's
+//! float64 arithmetic: Python float sums of `loss.item()`, the norm as the
+//! square root of summed squared per-parameter norms, and `np.mean`.
+
+use tch::{Device, Kind, Reduction, Tensor};
+
+use crate::aten;
+use crate::data::DataLoader;
+use crate::network::Network;
+use crate::optim::{self, Adam, Optimizer};
+use crate::stats::numpy_mean;
+
+/// Per-epoch curves, as the notebook's `history` dict holds them.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub loss: Vec<f64>,
+    pub accuracy: Vec<f64>,
+    pub grad_norm: Vec<f64>,
+}
+
+impl History {
+    /// The comparison table's last column: `np.mean` of the last five epochs.
+    pub fn recent_grad_norm(&self) -> f64 {
+        let from = self.grad_norm.len().saturating_sub(5);
+        numpy_mean(&self.grad_norm[from..])
+    }
+}
+
+/// `sqrt(sum(p.grad.norm(2).item() ** 2))` over the parameters, in float64.
+pub fn global_grad_norm(params: &[Tensor]) -> f64 {
+    let mut total = 0.0;
+    for p in params {
+        let grad = p.grad();
+        if grad.defined() {
+            total += aten::vector_norm(&grad, 2.0).powi(2);
+        }
+    }
+    total.powf(0.5)
+}
+
+/// Trains `model` with Adam and cross-entropy for one epoch per entry of
+/// `orders` (each a sample order from [`DataLoader::epoch_order`]), calling
+/// `on_epoch` after each with the history so far.
+pub fn train_with_tracking(
+    model: &Network,
+    loader: &DataLoader,
+    orders: &[Tensor],
+    lr: f64,
+    device: Device,
+    mut on_epoch: impl FnMut(&History),
+) -> History {
+    let mut params = model.parameters();
+    let mut optimizer = Adam::new(&params, lr);
+    let mut history = History::default();
+
+    for order in orders {
+        let mut epoch_loss = 0.0;
+        let mut correct = 0i64;
+        let mut total = 0i64;
+        let mut grad_norms = Vec::with_capacity(loader.len());
+
+        for (x, y) in loader.batches(order, device) {
+            optim::zero_grad(&mut params);
+            let output = model.forward(&x);
+            let loss = output.cross_entropy_loss(&y, None::<Tensor>, Reduction::Mean, -100, 0.0);
+            loss.backward();
+
+            grad_norms.push(global_grad_norm(&params));
+            optimizer.step(&mut params);
+
+            epoch_loss += loss.double_value(&[]);
+            let (_, predicted) = output.max_dim(1, false);
+            correct += predicted.eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+            total += y.size()[0];
+        }
+
+        history.loss.push(epoch_loss / loader.len() as f64);
+        history.accuracy.push(100.0 * correct as f64 / total as f64);
+        history.grad_norm.push(numpy_mean(&grad_norms));
+        on_epoch(&history);
+    }
+    history
+}
