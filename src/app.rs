@@ -51,14 +51,7 @@ fn info() {
 fn run_sections(cli: &Cli, wanted: &[&'static Section]) -> Result<ExitCode> {
     let config = Config::check(cli)?;
     let bars = progress::for_terminal(config.quiet);
-    let ctx = Context::new(
-        config.device,
-        config.seed,
-        config.out.clone(),
-        config.quiet,
-        config.scale,
-        bars.as_ref(),
-    );
+    let ctx = Context::new(&config, bars.as_ref());
     ctx.say(format!("Device: {}", ctx.device_name()));
     ctx.say(format!("libtorch version: {}", crate::aten::libtorch_version()));
 

@@ -56,6 +56,11 @@ pub struct Cli {
           value_parser = clap::value_parser!(i64).range(1..))]
     pub hidden: i64,
 
+    /// Models trained at once in 6.4 (default: one per CPU core; 1 trains them in turn).
+    /// The numbers are the same either way
+    #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// CPU threads libtorch may use inside one op (default: libtorch's own choice)
     #[arg(long, global = true, value_parser = clap::value_parser!(i32).range(1..))]
     pub threads: Option<i32>,
@@ -117,11 +122,10 @@ impl DeviceChoice {
         match self {
             DeviceChoice::Auto if count > 0 => Ok(Device::Cuda(0)),
             DeviceChoice::Auto | DeviceChoice::Cpu => Ok(Device::Cpu),
-            DeviceChoice::Cuda(_) if count == 0 => Err(UsageError(
-                "--device cuda: no CUDA device is available on this machine; use --device cpu \
-                 or auto"
-                    .into(),
-            )),
+            DeviceChoice::Cuda(index) if count == 0 => Err(UsageError(format!(
+                "--device cuda:{index}: no CUDA device is available on this machine; use \
+                 --device cpu or auto"
+            ))),
             DeviceChoice::Cuda(index) if index >= count => Err(UsageError(format!(
                 "--device cuda:{index}: this machine has {count} CUDA device(s), cuda:0 to \
                  cuda:{}",
@@ -140,6 +144,7 @@ pub struct Config {
     pub out: PathBuf,
     pub quiet: bool,
     pub scale: Scale,
+    pub jobs: usize,
 }
 
 impl Config {
@@ -158,7 +163,17 @@ impl Config {
             out: cli.out.clone(),
             quiet: cli.quiet,
             scale: Scale { samples: cli.samples, hidden: cli.hidden },
+            jobs: cli.jobs.map(usize::from).unwrap_or_else(|| default_jobs(device)),
         })
+    }
+}
+
+/// One model per core on CPU; on a GPU the kernels queue on one device, so
+/// models train in turn.
+fn default_jobs(device: Device) -> usize {
+    match device {
+        Device::Cpu => std::thread::available_parallelism().map_or(1, usize::from),
+        _ => 1,
     }
 }
 

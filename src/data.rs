@@ -34,6 +34,11 @@ impl DataLoader {
         DataLoader { x, y, batch_size }
     }
 
+    /// Another loader over the same tensors (no copy), for another thread.
+    pub fn share(&self) -> DataLoader {
+        DataLoader::new(self.x.shallow_clone(), self.y.shallow_clone(), self.batch_size)
+    }
+
     pub fn samples(&self) -> i64 {
         self.x.size()[0]
     }

@@ -14,6 +14,7 @@
 use tch::{Device, Kind, Tensor};
 
 use crate::activation::Activation;
+use crate::stats::py_pow;
 
 pub struct Linear {
     pub weight: Tensor,
@@ -27,7 +28,7 @@ impl Linear {
 
         // kaiming_uniform_(w, a=math.sqrt(5)), in Python's float arithmetic.
         let a = 5f64.sqrt();
-        let gain = (2.0 / (1.0 + a.powi(2))).sqrt();
+        let gain = (2.0 / (1.0 + py_pow(a, 2.0))).sqrt();
         let std = gain / fan.sqrt();
         let weight_bound = 3f64.sqrt() * std;
         let mut weight = Tensor::empty([fan_out, fan_in], (Kind::Float, Device::Cpu));

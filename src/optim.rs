@@ -14,6 +14,7 @@
 use tch::Tensor;
 
 use crate::aten;
+use crate::stats::py_pow;
 
 pub trait Optimizer {
     /// One update of every parameter from its current gradient.
@@ -59,10 +60,10 @@ impl Optimizer for Adam {
         // Python computes these once per parameter from a float step count;
         // they are the same for every parameter.
         let step = f64::from(self.step);
-        let bias_correction1 = 1.0 - self.beta1.powf(step);
-        let bias_correction2 = 1.0 - self.beta2.powf(step);
+        let bias_correction1 = 1.0 - py_pow(self.beta1, step);
+        let bias_correction2 = 1.0 - py_pow(self.beta2, step);
         let step_size = self.lr / bias_correction1;
-        let bias_correction2_sqrt = bias_correction2.powf(0.5);
+        let bias_correction2_sqrt = py_pow(bias_correction2, 0.5);
 
         tch::no_grad(|| {
             let moments = self.exp_avg.iter_mut().zip(self.exp_avg_sq.iter_mut());

@@ -7,7 +7,8 @@
 //! cycle, a light grid, ticks at round numbers, a legend in the corner the data leave free. The
 //! font, DejaVu Sans as matplotlib ships it, is built into the program, so drawing needs nothing
 //! from the system. The figures are for reading; they are not meant to match the notebook's
-//! pixel for pixel.
+//! pixel for pixel, and they keep matplotlib's plain white style rather than the seaborn
+//! darkgrid one the notebook switches to.
 //!
 //! A diverging training run produces NaN and infinite values, and a log axis cannot show zero or
 //! negative ones. Such points are left out and break their line, as they do in matplotlib.
@@ -34,7 +35,7 @@ use plotters::style::{
 pub use plotters::style::RGBColor;
 
 use crate::output;
-use typeset::Typeset;
+use raster::Raster;
 
 /// matplotlib's default color cycle (tab10), `'C0'` to `'C9'`.
 pub const C0: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
@@ -200,7 +201,7 @@ impl Figure {
         let size = (self.width, self.height);
         match format {
             Format::Png => output::write_atomic_with(path, |tmp| {
-                let root = Typeset::new(BitMapBackend::new(tmp, size))?.into_drawing_area();
+                let root = Raster::new(BitMapBackend::new(tmp, size))?.into_drawing_area();
                 self.render(&root)?;
                 root.present().context("cannot encode the PNG")
             }),
@@ -651,7 +652,7 @@ impl Axes {
         let (y_lo, y_hi) = y_limits(panel, &hists)?;
 
         // matplotlib allows an x tick per three font sizes of axis and a y tick per two, and
-        // never more than ten (`MaxNLocator('auto')`).
+        // never more than nine intervals (`MaxNLocator('auto')`).
         let max_x_ticks = tick_budget(f64::from(cell_w) - 110.0, 3.0);
         let max_y_ticks = tick_budget(f64::from(cell_h) - 100.0, 2.0);
         let x = match &panel.bars {
@@ -872,9 +873,9 @@ impl Axis {
         Axis { lo, hi, ticks, labels }
     }
 
-    /// Ticks at whole decades, labelled as powers of ten. An axis spanning less than two
-    /// decades gets ticks at 1-9 (or 1, 2, 5) times a power of ten as well, and one spanning
-    /// too little even for those falls back to round numbers.
+    /// Ticks at whole decades, labelled as powers of ten. An axis holding fewer than two whole
+    /// decades gets ticks at 1-9 (or 1, 2, 5) times a power of ten instead, and one too short
+    /// even for those falls back to round numbers.
     fn log(lo: f64, hi: f64, max_ticks: usize) -> Axis {
         let first = (lo - 1e-9).ceil() as i32;
         let last = (hi + 1e-9).floor() as i32;
@@ -912,7 +913,7 @@ impl Ranged for Axis {
 
     fn map(&self, value: &f64, (start, end): (i32, i32)) -> i32 {
         let fraction = (value - self.lo) / (self.hi - self.lo);
-        start + (f64::from(end - start) * fraction).round() as i32
+        start.saturating_add((f64::from(end - start) * fraction).round() as i32)
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
@@ -969,7 +970,7 @@ fn decimals(step: f64) -> usize {
     (0..12).find(|&d| exact(d)).unwrap_or(12)
 }
 
-/// Typesets a minus as matplotlib does, with U+2212, and drops the sign of a zero.
+/// Rasters a minus as matplotlib does, with U+2212, and drops the sign of a zero.
 fn minus_sign(text: &str) -> String {
     let unsigned = text.trim_start_matches('-');
     if unsigned.chars().take_while(|c| *c != 'e').all(|c| c == '0' || c == '.') {
@@ -1384,9 +1385,9 @@ fn quietest_corner(
     corners[quietest]
 }
 
-/// Typesetting for the PNG backend, kept apart because plotters-backend's style traits would
-/// otherwise shadow the `Color` methods used everywhere else in this file.
-mod typeset {
+/// The PNG backend's own text and thick lines, in a module of its own because plotters-backend's
+/// style traits would otherwise clash with the `Color` methods used everywhere else in this file.
+mod raster {
     use ab_glyph::{point, Font, FontRef, Glyph, PxScale, ScaleFont};
     use anyhow::{Context, Result};
     use plotters::backend::DrawingBackend;
@@ -1396,10 +1397,11 @@ mod typeset {
         BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
     };
 
-    /// A bitmap backend that sets its own text. Plotters' ab_glyph text drops each glyph's side
-    /// bearing and rounds the pen to whole pixels, which opens uneven gaps inside words; this places
-    /// every glyph at its exact pen position instead. SVG needs no such help: its text stays text.
-    pub(super) struct Typeset<B> {
+    /// A bitmap backend that draws text and thick lines itself. Plotters' ab_glyph text drops
+    /// each glyph's side bearing and rounds the pen to whole pixels, which opens uneven gaps
+    /// inside words, and its thick polylines thin out where they run steep. SVG needs neither
+    /// fix: the viewer sets its text and strokes its lines.
+    pub(super) struct Raster<B> {
         inner: B,
         regular: FontRef<'static>,
         bold: FontRef<'static>,
@@ -1407,13 +1409,13 @@ mod typeset {
 
     type Drawn<E> = Result<(), DrawingErrorKind<E>>;
 
-    impl<B> Typeset<B> {
+    impl<B> Raster<B> {
         pub(super) fn new(inner: B) -> Result<Self> {
             let parse = |bytes| {
                 FontRef::try_from_slice(bytes)
                     .context("the built-in DejaVu Sans font is unreadable")
             };
-            Ok(Typeset {
+            Ok(Raster {
                 inner,
                 regular: parse(dejavu::sans::regular())?,
                 bold: parse(dejavu::sans::bold())?,
@@ -1421,7 +1423,7 @@ mod typeset {
         }
     }
 
-    impl<B: DrawingBackend> DrawingBackend for Typeset<B> {
+    impl<B: DrawingBackend> DrawingBackend for Raster<B> {
         type ErrorType = B::ErrorType;
 
         fn get_size(&self) -> (u32, u32) {
@@ -1604,15 +1606,14 @@ mod typeset {
 #[cfg(test)]
 mod tests {
     use std::fs;
-    use std::path::PathBuf;
 
     use super::*;
 
     const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
-    /// Saves `figure` as both formats in a fresh folder, checks each is a real file of its
-    /// kind, and returns the folder (kept alive) with the two paths.
-    fn save_both(figure: &Figure) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    /// Saves `figure` as both formats in a fresh folder and checks each is a real file of its
+    /// kind, with nothing else left behind.
+    fn save_both(figure: &Figure) {
         let dir = tempfile::tempdir().unwrap();
         let (png, svg) = (dir.path().join("figure.png"), dir.path().join("figure.svg"));
 
@@ -1624,12 +1625,6 @@ mod tests {
         assert!(text.contains("<svg"));
         assert!(text.contains(&figure.title));
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "temporary files left behind");
-        if let Ok(out) = std::env::var("SCRATCH_SAMPLES") {
-            let name = figure.title.replace(' ', "_");
-            fs::copy(&png, format!("{out}/{name}.png")).unwrap();
-            fs::copy(&svg, format!("{out}/{name}.svg")).unwrap();
-        }
-        (dir, png, svg)
     }
 
     fn figure(title: &str, panels: Vec<Panel>) -> Figure {
@@ -1807,6 +1802,18 @@ mod tests {
             axis.labels,
             ["2×10⁻¹", "3×10⁻¹", "4×10⁻¹", "5×10⁻¹", "6×10⁻¹", "7×10⁻¹", "8×10⁻¹"]
         );
+    }
+
+    #[test]
+    fn legend_moves_away_from_the_data() {
+        let bounds = Bounds { x0: 0.0, x1: 1.0, y0: 0.0, y1: 1.0 };
+        let mut scene = Scene::default();
+        let across_upper_right = [Some((0.5, 0.9)), Some((1.0, 0.9))];
+        scene.add_stroke(&bounds, across_upper_right.into_iter(), C0.stroke_width(1), None);
+
+        let corner = quietest_corner((400, 300), (100, 40), &scene, bounds);
+
+        assert_eq!(corner, (LEGEND_INSET, LEGEND_INSET), "expected the upper left corner");
     }
 
     #[test]

@@ -3,7 +3,17 @@
 //! The notebook averages per-batch gradient norms with `np.mean`, which sums
 //! a float64 array pairwise rather than left to right; a plain running sum
 //! rounds differently. Its other bookkeeping (epoch loss, accuracy, the
-//! gradient norm itself) is ordinary left-to-right float64 arithmetic.
+//! gradient norm itself) is ordinary left-to-right float64 arithmetic, with
+//! Python's `**` going through the C library's `pow` ([`py_pow`]).
+
+/// Python's float `x ** y`: CPython calls the C library's `pow`, whose
+/// result is within about half an ulp but not always correctly rounded, so
+/// `pow(x, 0.5)` can differ from `sqrt(x)` and `pow(x, 2.0)` from `x * x`.
+/// The exponent is hidden from the optimizer, which would otherwise make
+/// exactly those substitutions for a constant 0.5 or 2.
+pub fn py_pow(x: f64, y: f64) -> f64 {
+    x.powf(std::hint::black_box(y))
+}
 
 /// `np.mean` of a float64 list: numpy's pairwise sum, divided by the length.
 pub fn numpy_mean(values: &[f64]) -> f64 {

@@ -5,13 +5,17 @@
 //! float64 arithmetic: Python float sums of `loss.item()`, the norm as the
 //! square root of summed squared per-parameter norms, and `np.mean`.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::aten;
 use crate::data::DataLoader;
 use crate::network::Network;
 use crate::optim::{self, Adam, Optimizer};
-use crate::stats::numpy_mean;
+use crate::progress::Progress;
+use crate::stats::{numpy_mean, py_pow};
 
 /// Per-epoch curves, as the notebook's `history` dict holds them.
 #[derive(Clone, Debug, Default)]
@@ -35,10 +39,10 @@ pub fn global_grad_norm(params: &[Tensor]) -> f64 {
     for p in params {
         let grad = p.grad();
         if grad.defined() {
-            total += aten::vector_norm(&grad, 2.0).powi(2);
+            total += py_pow(aten::vector_norm(&grad, 2.0), 2.0);
         }
     }
-    total.powf(0.5)
+    py_pow(total, 0.5)
 }
 
 /// Trains `model` with Adam and cross-entropy for one epoch per entry of
@@ -83,4 +87,65 @@ pub fn train_with_tracking(
         on_epoch(&history);
     }
     history
+}
+
+/// One model to train: its network and data, with every epoch's sample
+/// order already drawn, so that nothing it does touches the global stream.
+pub struct Job {
+    pub label: String,
+    pub model: Network,
+    pub loader: DataLoader,
+    pub orders: Vec<Tensor>,
+}
+
+/// Trains every job with [`train_with_tracking`], up to `workers` at a time
+/// on their own threads, and returns the histories in the jobs' order.
+///
+/// The jobs are independent once their draws are made, so training them at
+/// once changes no number. With several workers each keeps libtorch to one
+/// thread per op: the networks are too small for an op to use two cores
+/// well, and whole models in parallel do.
+pub fn train_all(
+    jobs: Vec<Job>,
+    lr: f64,
+    device: Device,
+    progress: &dyn Progress,
+    workers: usize,
+) -> Vec<History> {
+    let count = jobs.len();
+    let workers = workers.clamp(1, count.max(1));
+    let queue = Mutex::new(jobs.into_iter().enumerate().collect::<VecDeque<_>>());
+    let histories = Mutex::new(vec![History::default(); count]);
+
+    let work = || {
+        if workers > 1 {
+            tch::set_num_threads(1);
+        }
+        while let Some((index, job)) = next_job(&queue) {
+            let task = progress.start(&job.label, job.orders.len() as u64);
+            let history =
+                train_with_tracking(&job.model, &job.loader, &job.orders, lr, device, |h| {
+                    task.advance(&format!("loss {:.4}", h.loss[h.loss.len() - 1]));
+                });
+            task.finish();
+            histories.lock().expect("no worker panicked holding the lock")[index] = history;
+        }
+    };
+
+    if workers == 1 {
+        work();
+    } else {
+        let threads = tch::get_num_threads();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(work);
+            }
+        });
+        tch::set_num_threads(threads);
+    }
+    histories.into_inner().expect("no worker panicked holding the lock")
+}
+
+fn next_job(queue: &Mutex<VecDeque<(usize, Job)>>) -> Option<(usize, Job)> {
+    queue.lock().expect("no worker panicked holding the lock").pop_front()
 }

@@ -16,7 +16,7 @@ use crate::data::{create_dataset, DataLoader};
 use crate::network::Network;
 use crate::plot::{self, BarGroup, Bars, Figure, Line, Panel};
 use crate::results::Results;
-use crate::training::{train_with_tracking, History};
+use crate::training::{train_all, History, Job};
 
 pub const EPOCHS: usize = 30;
 pub const LR: f64 = 1e-3;
@@ -52,17 +52,21 @@ pub fn run(ctx: &Context) -> Result<Results> {
     ctx.say(format!("Class distribution: {counts:?}"));
 
     ctx.say("Running comprehensive activation comparison...");
-    let mut histories = Vec::new();
-    for activation in Activation::COMPARED {
-        let model = flexible_mlp(ctx.scale.hidden, activation, ctx);
-        let orders = epoch_orders(&loader);
-        let task = ctx.progress.start(activation.key(), EPOCHS as u64);
-        let history = train_with_tracking(&model, &loader, &orders, LR, ctx.device, |h| {
-            task.advance(&format!("loss {:.4}", h.loss[h.loss.len() - 1]));
-        });
-        task.finish();
-        histories.push((activation, history));
-    }
+    // Every draw is made up front, in the notebook's order (a model's
+    // initialisation, then its 30 shuffles); the training itself draws
+    // nothing, so the models can then train side by side.
+    let jobs: Vec<Job> = Activation::COMPARED
+        .iter()
+        .map(|&activation| Job {
+            label: activation.key().to_owned(),
+            model: flexible_mlp(ctx.scale.hidden, activation, ctx),
+            orders: epoch_orders(&loader),
+            loader: loader.share(),
+        })
+        .collect();
+    let histories = train_all(jobs, LR, ctx.device, ctx.progress, ctx.jobs);
+    let histories: Vec<(Activation, History)> =
+        Activation::COMPARED.into_iter().zip(histories).collect();
     ctx.say("Training completed!");
 
     let dir = ctx.section_dir("6.4")?;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result};
 use tch::Device;
 
+use crate::cli::Config;
 use crate::output::prepare_dir;
 use crate::progress::Progress;
 use crate::results::Results;
@@ -87,20 +88,24 @@ pub struct Context<'a> {
     pub out: PathBuf,
     pub quiet: bool,
     pub scale: Scale,
+    /// How many models may train at once.
+    pub jobs: usize,
     pub progress: &'a dyn Progress,
     transcript: RefCell<Vec<String>>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(
-        device: Device,
-        seed: i64,
-        out: PathBuf,
-        quiet: bool,
-        scale: Scale,
-        progress: &'a dyn Progress,
-    ) -> Context<'a> {
-        Context { device, seed, out, quiet, scale, progress, transcript: RefCell::new(Vec::new()) }
+    pub fn new(config: &Config, progress: &'a dyn Progress) -> Context<'a> {
+        Context {
+            device: config.device,
+            seed: config.seed,
+            out: config.out.clone(),
+            quiet: config.quiet,
+            scale: config.scale,
+            jobs: config.jobs,
+            progress,
+            transcript: RefCell::new(Vec::new()),
+        }
     }
 
     /// Prints a line of the section's output (unless quiet) and keeps it.
