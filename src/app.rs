@@ -6,8 +6,10 @@ use anyhow::Result;
 use tch::Cuda;
 
 use crate::cli::{Cli, Command, Config};
+use crate::context::{Context, Outcome};
+use crate::exercises::{self, EXERCISES};
 use crate::progress;
-use crate::sections::{self, Context, Section, SECTIONS};
+use crate::sections::{self, Section, SECTIONS};
 
 /// Runs the command; `Err` carries bad input ([`crate::cli::UsageError`])
 /// or a failure before any section ran.
@@ -18,8 +20,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
     match &cli.command {
         Command::List => {
+            println!("Sections (actlab section <ID>):");
             for section in SECTIONS {
-                println!("{:<6} {}", section.id, section.title);
+                println!("  {:<18} {}", section.id, section.title);
+            }
+            println!("Exercises and diagnostics (actlab exercise <ID>):");
+            for exercise in EXERCISES {
+                println!("  {:<18} {}", exercise.id, exercise.title);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -32,6 +39,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             run_sections(&cli, &[section])
         }
         Command::All => run_sections(&cli, &SECTIONS.iter().collect::<Vec<_>>()),
+        Command::Exercise { id } => {
+            let exercise = exercises::find(id).expect("clap accepts only known exercises");
+            run_items(&cli, |ctx| exercises::run(ctx, &[exercise]))
+        }
     }
 }
 
@@ -49,13 +60,18 @@ fn info() {
 }
 
 fn run_sections(cli: &Cli, wanted: &[&'static Section]) -> Result<ExitCode> {
+    run_items(cli, |ctx| sections::run(ctx, wanted))
+}
+
+/// Checks the settings, runs `items` and reports any that failed.
+fn run_items(cli: &Cli, items: impl FnOnce(&Context) -> Vec<Outcome>) -> Result<ExitCode> {
     let config = Config::check(cli)?;
     let bars = progress::for_terminal(config.quiet);
     let ctx = Context::new(&config, bars.as_ref());
     ctx.say(format!("Device: {}", ctx.device_name()));
     ctx.say(format!("libtorch version: {}", crate::aten::libtorch_version()));
 
-    let outcomes = sections::run(&ctx, wanted);
+    let outcomes = items(&ctx);
 
     let mut failed = false;
     for outcome in &outcomes {

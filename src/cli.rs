@@ -12,8 +12,11 @@ use clap::builder::PossibleValuesParser;
 use clap::{Parser, Subcommand};
 use tch::{Cuda, Device};
 
+use crate::activation::Activation;
+use crate::context::{Options, Scale};
+use crate::exercises;
 use crate::output::prepare_dir;
-use crate::sections::{self, Scale};
+use crate::sections;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,6 +64,36 @@ pub struct Cli {
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
+    /// Activations to compare, comma-separated (6.4 and the comparison exercises; default:
+    /// the notebook's six)
+    #[arg(long, global = true, value_delimiter = ',', value_parser = parse_activation)]
+    pub activations: Vec<Activation>,
+
+    /// Your own activation as an expression in x, e.g. "x * sigmoid(1.702 * x)"
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub activation_expr: Option<String>,
+
+    /// Seeds for the repeated comparison, comma-separated, e.g. 42,43,44
+    #[arg(long, global = true, value_delimiter = ',', default_value = "42,43,44")]
+    pub seeds: Vec<i64>,
+
+    /// Fraction of the data held out to measure accuracy on unseen samples (0 to <1; 0 keeps
+    /// 6.4 exactly as the notebook)
+    #[arg(long, global = true, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub holdout: f64,
+
+    /// Epochs for the exercises that train (each has its own default)
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub epochs: Option<u32>,
+
+    /// Folder holding the CIFAR-10 binary files (data_batch_1.bin ... test_batch.bin)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Train on at most N samples (CIFAR-10 exercise)
+    #[arg(long, global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+
     /// CPU threads libtorch may use inside one op (default: libtorch's own choice)
     #[arg(long, global = true, value_parser = clap::value_parser!(i32).range(1..))]
     pub threads: Option<i32>,
@@ -76,6 +109,12 @@ pub enum Command {
     },
     /// Run every section in notebook order
     All,
+    /// Run one of the notebook's exercises or diagnostics
+    Exercise {
+        /// The exercise's name, as `actlab list` shows it
+        #[arg(value_parser = PossibleValuesParser::new(exercises::ids()))]
+        id: String,
+    },
     /// List the sections with their titles
     List,
     /// Show the libtorch version, CPU threads and CUDA devices
@@ -88,6 +127,20 @@ pub enum DeviceChoice {
     Auto,
     Cpu,
     Cuda(usize),
+}
+
+fn parse_activation(text: &str) -> Result<Activation, String> {
+    text.parse()
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if (0.0..1.0).contains(&f) => Ok(f),
+        _ => Err(format!(
+            "'{text}' is not a fraction; accepted: a number from 0 up to (not \
+                          including) 1"
+        )),
+    }
 }
 
 pub fn parse_device(text: &str) -> Result<DeviceChoice, String> {
@@ -145,6 +198,7 @@ pub struct Config {
     pub quiet: bool,
     pub scale: Scale,
     pub jobs: usize,
+    pub options: Options,
 }
 
 impl Config {
@@ -164,6 +218,19 @@ impl Config {
             quiet: cli.quiet,
             scale: Scale { samples: cli.samples, hidden: cli.hidden },
             jobs: cli.jobs.map(usize::from).unwrap_or_else(|| default_jobs(device)),
+            options: Options {
+                activations: if cli.activations.is_empty() {
+                    Activation::COMPARED.to_vec()
+                } else {
+                    cli.activations.clone()
+                },
+                activation_expr: cli.activation_expr.clone(),
+                seeds: cli.seeds.clone(),
+                holdout: cli.holdout,
+                epochs: cli.epochs.map(|e| e as usize),
+                data: cli.data.clone(),
+                limit: cli.limit.map(|l| l as usize),
+            },
         })
     }
 }

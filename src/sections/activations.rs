@@ -9,8 +9,8 @@
 use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
-use super::Context;
 use crate::activation::Activation;
+use crate::context::Context;
 use crate::plot::{self, Figure, Line, Panel};
 use crate::results::{tensor_values, Results};
 
@@ -35,7 +35,7 @@ pub fn replay(_ctx: &Context) {}
 
 pub fn run(ctx: &Context) -> Result<Results> {
     let device = ctx.device;
-    let dir = ctx.section_dir("6.2")?;
+    let dir = ctx.item_dir("6.2")?;
     let mut results = ctx.results("6.2");
 
     ctx.say("Sigmoid & Tanh visualization");
@@ -46,7 +46,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
         let c = curve(activation, -5.0, 5.0, device);
         let path = dir.join(format!("{}.png", activation.key()));
         value_and_gradient_figure(activation, &c).save(&path)?;
-        ctx.wrote(&path);
+        ctx.figure(&path);
         ctx.say(remark);
         results.series(&format!("{}/value", activation.key()), &c.value);
         results.series(&format!("{}/grad", activation.key()), &c.grad);
@@ -60,7 +60,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
     }
     let path = dir.join("relu_family.png");
     relu_family_figure(&family, &curves).save(&path)?;
-    ctx.wrote(&path);
+    ctx.figure(&path);
     ctx.say("Key observations:");
     ctx.say("   - ReLU: gradient = 0 when x < 0 (dead ReLU risk)");
     ctx.say("   - Leaky ReLU: small gradient when x < 0 (solves dead ReLU)");
@@ -82,7 +82,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
     }
     let path = dir.join("modern.png");
     modern_figure(&modern, &curves, &zoom, &negative).save(&path)?;
-    ctx.wrote(&path);
+    ctx.figure(&path);
     ctx.say("Key insights:");
     ctx.say("   - GELU: smooth, non-zero gradient in the negative region");
     ctx.say("   - Swish: self-gating, smooth everywhere");

@@ -10,8 +10,8 @@ use anyhow::Result;
 use serde_json::json;
 use tch::Tensor;
 
-use super::Context;
 use crate::activation::Activation;
+use crate::context::Context;
 use crate::data::{create_dataset, DataLoader};
 use crate::network::Network;
 use crate::plot::{self, BarGroup, Bars, Figure, Line, Panel};
@@ -38,7 +38,7 @@ fn epoch_orders(loader: &DataLoader) -> Vec<Tensor> {
 pub fn replay(ctx: &Context) {
     let (x, y) = create_dataset(ctx.scale.samples);
     let loader = DataLoader::new(x, y, BATCH_SIZE);
-    for activation in Activation::COMPARED {
+    for &activation in &ctx.options.activations {
         flexible_mlp(ctx.scale.hidden, activation, ctx);
         epoch_orders(&loader);
     }
@@ -55,7 +55,9 @@ pub fn run(ctx: &Context) -> Result<Results> {
     // Every draw is made up front, in the notebook's order (a model's
     // initialisation, then its 30 shuffles); the training itself draws
     // nothing, so the models can then train side by side.
-    let jobs: Vec<Job> = Activation::COMPARED
+    let jobs: Vec<Job> = ctx
+        .options
+        .activations
         .iter()
         .map(|&activation| Job {
             label: activation.key().to_owned(),
@@ -66,13 +68,13 @@ pub fn run(ctx: &Context) -> Result<Results> {
         .collect();
     let histories = train_all(jobs, LR, ctx.device, ctx.progress, ctx.jobs);
     let histories: Vec<(Activation, History)> =
-        Activation::COMPARED.into_iter().zip(histories).collect();
+        ctx.options.activations.iter().copied().zip(histories).collect();
     ctx.say("Training completed!");
 
-    let dir = ctx.section_dir("6.4")?;
+    let dir = ctx.item_dir("6.4")?;
     let path = dir.join("comparison.png");
     figure(&histories).save(&path)?;
-    ctx.wrote(&path);
+    ctx.figure(&path);
 
     let mut results = ctx.results("6.4");
     let counts_f64: Vec<f64> = counts.iter().map(|&c| c as f64).collect();

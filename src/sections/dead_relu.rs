@@ -10,8 +10,8 @@
 use anyhow::Result;
 use tch::{Device, Kind, Reduction, Tensor};
 
-use super::Context;
 use crate::activation::Activation;
+use crate::context::Context;
 use crate::network::Network;
 use crate::optim::{self, Optimizer, Sgd};
 use crate::plot::{self, Figure, Line, Panel};
@@ -72,10 +72,10 @@ pub fn run(ctx: &Context) -> Result<Results> {
     let dead_relu = train_and_track_dead_neurons(&relu, &x, &y);
     let dead_leaky = train_and_track_dead_neurons(&leaky, &x, &y);
 
-    let dir = ctx.section_dir("6.3")?;
+    let dir = ctx.item_dir("6.3")?;
     let path = dir.join("dead_relu.png");
     figure(&dead_relu, &dead_leaky).save(&path)?;
-    ctx.wrote(&path);
+    ctx.figure(&path);
 
     let units = WIDTHS[1];
     ctx.say(format!("Final dead neurons (ReLU): {}/{units}", dead_relu[EPOCHS - 1]));

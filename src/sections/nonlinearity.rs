@@ -8,8 +8,8 @@
 use anyhow::Result;
 use tch::{Device, Reduction, Tensor};
 
-use super::Context;
 use crate::activation::Activation;
+use crate::context::Context;
 use crate::network::Network;
 use crate::optim::{self, Adam, Optimizer};
 use crate::plot::{self, BarGroup, Bars, Figure, Line, Panel};
@@ -60,10 +60,10 @@ pub fn run(ctx: &Context) -> Result<Results> {
     let (linear_pred, nonlinear_pred) =
         tch::no_grad(|| (linear.forward(&x).squeeze(), nonlinear.forward(&x).squeeze()));
 
-    let dir = ctx.section_dir("6.1")?;
+    let dir = ctx.item_dir("6.1")?;
     let path = dir.join("xor_linear_vs_nonlinear.png");
     figure(&linear_losses, &nonlinear_losses, &y, &linear_pred, &nonlinear_pred).save(&path)?;
-    ctx.wrote(&path);
+    ctx.figure(&path);
 
     ctx.say("Final loss:");
     ctx.say(format!("   Linear: {:.6}", linear_losses[EPOCHS - 1]));
