@@ -67,18 +67,63 @@ int actlab_randperm(int64_t n, uint64_t seed, at::Tensor** out) {
   });
 }
 
-// `t.norm(2).item()` as Python evaluates it: torch.norm forwards a numeric p
-// to linalg.vector_norm over every dimension.
+// `t.norm(ord).item()` as Python evaluates it: torch.norm forwards a numeric
+// p to linalg.vector_norm with no dimension given.
 int actlab_vector_norm(const at::Tensor* x, double ord, double* out) {
   return guarded([&] {
-    std::vector<int64_t> dims(x->dim());
-    for (int64_t d = 0; d < x->dim(); ++d) dims[d] = d;
-    *out = at::linalg_vector_norm(*x, ord, dims, false, std::nullopt).item<double>();
+    *out = at::linalg_vector_norm(*x, ord, std::nullopt, false, std::nullopt).item<double>();
   });
 }
 
 int actlab_clear_grad(at::Tensor* self) {
   return guarded([&] { self->mutable_grad().reset(); });
+}
+
+// The optimizer steps below run PyTorch's per-parameter update ops, in
+// torch.optim's order and with its scalars, for a whole list of parameters
+// in one call. They dispatch below autograd, as torch.optim's no_grad step
+// effectively does, which skips two dispatcher hops per op; the kernels,
+// and so the results, are the ones PyTorch runs.
+
+// torch.optim.Adam's single-tensor step (amsgrad off, no weight decay).
+// `denoms` are scratch tensors shaped like the parameters, reused each step
+// instead of allocating `exp_avg_sq.sqrt()` afresh.
+int actlab_adam_step(at::Tensor** params, at::Tensor** exp_avgs, at::Tensor** exp_avg_sqs,
+                     at::Tensor** denoms, int64_t count, double one_minus_beta1, double beta2,
+                     double one_minus_beta2, double step_size, double bias_correction2_sqrt,
+                     double eps) {
+  return guarded([&] {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    for (int64_t i = 0; i < count; ++i) {
+      const at::Tensor& grad = params[i]->grad();
+      exp_avgs[i]->lerp_(grad, one_minus_beta1);
+      exp_avg_sqs[i]->mul_(beta2).addcmul_(grad, grad, one_minus_beta2);
+      at::sqrt_out(*denoms[i], *exp_avg_sqs[i]);
+      denoms[i]->div_(bias_correction2_sqrt).add_(eps);
+      params[i]->addcdiv_(*exp_avgs[i], *denoms[i], -step_size);
+    }
+  });
+}
+
+// torch.optim.SGD's step without momentum: `param.add_(grad, alpha=-lr)`.
+int actlab_sgd_step(at::Tensor** params, int64_t count, double lr) {
+  return guarded([&] {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    for (int64_t i = 0; i < count; ++i) {
+      params[i]->add_(params[i]->grad(), -lr);
+    }
+  });
+}
+
+// `p.grad.norm(2).item()` for each parameter, written to `norms`.
+int actlab_grad_norms(at::Tensor** params, int64_t count, double* norms) {
+  return guarded([&] {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    for (int64_t i = 0; i < count; ++i) {
+      const at::Tensor& grad = params[i]->grad();
+      norms[i] = at::linalg_vector_norm(grad, 2, std::nullopt, false, std::nullopt).item<double>();
+    }
+  });
 }
 
 }  // extern "C"

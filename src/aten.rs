@@ -38,6 +38,21 @@ extern "C" {
     fn actlab_randperm(n: i64, seed: u64, out: *mut *mut C_tensor) -> c_int;
     fn actlab_vector_norm(x: *const C_tensor, ord: f64, out: *mut f64) -> c_int;
     fn actlab_clear_grad(this: *mut C_tensor) -> c_int;
+    fn actlab_adam_step(
+        params: *const *mut C_tensor,
+        exp_avgs: *const *mut C_tensor,
+        exp_avg_sqs: *const *mut C_tensor,
+        denoms: *const *mut C_tensor,
+        count: i64,
+        one_minus_beta1: f64,
+        beta2: f64,
+        one_minus_beta2: f64,
+        step_size: f64,
+        bias_correction2_sqrt: f64,
+        eps: f64,
+    ) -> c_int;
+    fn actlab_sgd_step(params: *const *mut C_tensor, count: i64, lr: f64) -> c_int;
+    fn actlab_grad_norms(params: *const *mut C_tensor, count: i64, norms: *mut f64) -> c_int;
 }
 
 fn check(status: c_int, what: &str) {
@@ -116,4 +131,69 @@ pub fn clear_grad(this: &mut Tensor) {
     // SAFETY: the pointer comes from a live tch tensor.
     let status = unsafe { actlab_clear_grad(this.as_mut_ptr()) };
     check(status, "grad reset");
+}
+
+fn pointers(tensors: &mut [Tensor]) -> Vec<*mut C_tensor> {
+    tensors.iter_mut().map(Tensor::as_mut_ptr).collect()
+}
+
+/// The scalars of one Adam step, computed in Python's float arithmetic.
+pub struct AdamScalars {
+    pub one_minus_beta1: f64,
+    pub beta2: f64,
+    pub one_minus_beta2: f64,
+    pub step_size: f64,
+    pub bias_correction2_sqrt: f64,
+    pub eps: f64,
+}
+
+/// One `torch.optim.Adam` step over every parameter (see the shim), with
+/// `denoms` as scratch space shaped like the parameters.
+pub fn adam_step(
+    params: &mut [Tensor],
+    exp_avgs: &mut [Tensor],
+    exp_avg_sqs: &mut [Tensor],
+    denoms: &mut [Tensor],
+    s: &AdamScalars,
+) {
+    let count = params.len();
+    assert!(exp_avgs.len() == count && exp_avg_sqs.len() == count && denoms.len() == count);
+    let (p, m, v, d) =
+        (pointers(params), pointers(exp_avgs), pointers(exp_avg_sqs), pointers(denoms));
+
+    // SAFETY: four arrays of `count` live tensors, which outlive the call.
+    let status = unsafe {
+        actlab_adam_step(
+            p.as_ptr(),
+            m.as_ptr(),
+            v.as_ptr(),
+            d.as_ptr(),
+            count as i64,
+            s.one_minus_beta1,
+            s.beta2,
+            s.one_minus_beta2,
+            s.step_size,
+            s.bias_correction2_sqrt,
+            s.eps,
+        )
+    };
+    check(status, "Adam step");
+}
+
+/// One `torch.optim.SGD` step (no momentum): `param.add_(grad, alpha=-lr)`.
+pub fn sgd_step(params: &mut [Tensor], lr: f64) {
+    let p = pointers(params);
+    // SAFETY: an array of live tensors, which outlive the call.
+    let status = unsafe { actlab_sgd_step(p.as_ptr(), p.len() as i64, lr) };
+    check(status, "SGD step");
+}
+
+/// `p.grad.norm(2).item()` for each parameter, in one call.
+pub fn grad_norms(params: &mut [Tensor]) -> Vec<f64> {
+    let p = pointers(params);
+    let mut norms = vec![0.0; p.len()];
+    // SAFETY: an array of live tensors and an output array of the same length.
+    let status = unsafe { actlab_grad_norms(p.as_ptr(), p.len() as i64, norms.as_mut_ptr()) };
+    check(status, "gradient norms");
+    norms
 }

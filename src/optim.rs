@@ -3,10 +3,11 @@
 //! `torch.optim.Adam` on CPU tensors takes its single-tensor path: per
 //! parameter, `lerp_` for the first moment, `mul_` then `addcmul_(value=)`
 //! for the second, bias corrections in Python floats, and one `addcdiv_`
-//! with `value=-step_size`. The same ops run here, in the same order, with
-//! the scalar arguments passed through [`crate::aten`] so that ATen's fused
-//! kernels round as they do under PyTorch. tch's own `nn::Adam` wraps the
-//! C++ optimizer, which computes the moments differently and drifts.
+//! with `value=-step_size`. The bias corrections are computed here; the
+//! tensor ops run through [`crate::aten`] (one call per step for all
+//! parameters), in the same order and with the same scalar arguments, so
+//! ATen's kernels round as they do under PyTorch. tch's own `nn::Adam`
+//! wraps the C++ optimizer, which computes the moments differently.
 //!
 //! On CUDA PyTorch switches to its multi-tensor path; these formulas are the
 //! same, so results agree there within floating-point tolerance, not bitwise.
@@ -36,6 +37,8 @@ pub struct Adam {
     step: u32,
     exp_avg: Vec<Tensor>,
     exp_avg_sq: Vec<Tensor>,
+    /// Scratch space for each update's denominator.
+    denom: Vec<Tensor>,
 }
 
 impl Adam {
@@ -49,6 +52,7 @@ impl Adam {
             step: 0,
             exp_avg: params.iter().map(Tensor::zeros_like).collect(),
             exp_avg_sq: params.iter().map(Tensor::zeros_like).collect(),
+            denom: params.iter().map(Tensor::empty_like).collect(),
         }
     }
 }
@@ -57,28 +61,27 @@ impl Optimizer for Adam {
     fn step(&mut self, params: &mut [Tensor]) {
         self.step += 1;
 
-        // Python computes these once per parameter from a float step count;
-        // they are the same for every parameter.
+        // Python computes these per parameter from a float step count; they
+        // are the same for every parameter.
         let step = f64::from(self.step);
         let bias_correction1 = 1.0 - py_pow(self.beta1, step);
         let bias_correction2 = 1.0 - py_pow(self.beta2, step);
-        let step_size = self.lr / bias_correction1;
-        let bias_correction2_sqrt = py_pow(bias_correction2, 0.5);
+        let scalars = aten::AdamScalars {
+            one_minus_beta1: 1.0 - self.beta1,
+            beta2: self.beta2,
+            one_minus_beta2: 1.0 - self.beta2,
+            step_size: self.lr / bias_correction1,
+            bias_correction2_sqrt: py_pow(bias_correction2, 0.5),
+            eps: self.eps,
+        };
 
-        tch::no_grad(|| {
-            let moments = self.exp_avg.iter_mut().zip(self.exp_avg_sq.iter_mut());
-            for (param, (exp_avg, exp_avg_sq)) in params.iter_mut().zip(moments) {
-                let grad = param.grad();
-
-                let _ = exp_avg.lerp_(&grad, 1.0 - self.beta1);
-                let _ = exp_avg_sq.g_mul_scalar_(self.beta2);
-                aten::addcmul_(exp_avg_sq, &grad, &grad, 1.0 - self.beta2);
-
-                let mut denom = exp_avg_sq.sqrt().g_div_scalar(bias_correction2_sqrt);
-                let _ = denom.g_add_scalar_(self.eps);
-                aten::addcdiv_(param, exp_avg, &denom, -step_size);
-            }
-        });
+        aten::adam_step(
+            params,
+            &mut self.exp_avg,
+            &mut self.exp_avg_sq,
+            &mut self.denom,
+            &scalars,
+        );
     }
 }
 
@@ -95,11 +98,6 @@ impl Sgd {
 
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut [Tensor]) {
-        tch::no_grad(|| {
-            for param in params.iter_mut() {
-                let grad = param.grad();
-                aten::add_scaled_(param, &grad, -self.lr);
-            }
-        });
+        aten::sgd_step(params, self.lr);
     }
 }

@@ -34,13 +34,11 @@ impl History {
 }
 
 /// `sqrt(sum(p.grad.norm(2).item() ** 2))` over the parameters, in float64.
-pub fn global_grad_norm(params: &[Tensor]) -> f64 {
+/// Every parameter must have a gradient.
+pub fn global_grad_norm(params: &mut [Tensor]) -> f64 {
     let mut total = 0.0;
-    for p in params {
-        let grad = p.grad();
-        if grad.defined() {
-            total += py_pow(aten::vector_norm(&grad, 2.0), 2.0);
-        }
+    for norm in aten::grad_norms(params) {
+        total += py_pow(norm, 2.0);
     }
     py_pow(total, 0.5)
 }
@@ -72,7 +70,7 @@ pub fn train_with_tracking(
             let loss = output.cross_entropy_loss(&y, None::<Tensor>, Reduction::Mean, -100, 0.0);
             loss.backward();
 
-            grad_norms.push(global_grad_norm(&params));
+            grad_norms.push(global_grad_norm(&mut params));
             optimizer.step(&mut params);
 
             epoch_loss += loss.double_value(&[]);
