@@ -115,14 +115,24 @@ int actlab_sgd_step(at::Tensor** params, int64_t count, double lr) {
   });
 }
 
-// `p.grad.norm(2).item()` for each parameter, written to `norms`.
+// `p.grad.norm(2).item()` for each parameter, written to `norms`. On a GPU
+// the norms are gathered first and copied to the host once, instead of one
+// synchronising copy per parameter.
 int actlab_grad_norms(at::Tensor** params, int64_t count, double* norms) {
   return guarded([&] {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    for (int64_t i = 0; i < count; ++i) {
-      const at::Tensor& grad = params[i]->grad();
-      norms[i] = at::linalg_vector_norm(grad, 2, std::nullopt, false, std::nullopt).item<double>();
+    if (count == 0) return;
+    auto norm_of = [&](int64_t i) {
+      return at::linalg_vector_norm(params[i]->grad(), 2, std::nullopt, false, std::nullopt);
+    };
+    if (params[0]->is_cpu()) {
+      for (int64_t i = 0; i < count; ++i) norms[i] = norm_of(i).item<double>();
+      return;
     }
+    std::vector<at::Tensor> parts;
+    for (int64_t i = 0; i < count; ++i) parts.push_back(norm_of(i));
+    at::Tensor host = at::stack(parts).to(at::kCPU, at::kDouble);
+    std::memcpy(norms, host.const_data_ptr<double>(), count * sizeof(double));
   });
 }
 
