@@ -15,7 +15,7 @@ pub trait Progress: Sync {
     fn start(&self, label: &str, len: u64) -> Box<dyn Task>;
 }
 
-pub trait Task: Send {
+pub trait Task: Send + Sync {
     fn advance(&self, message: &str);
     fn finish(&self);
 }

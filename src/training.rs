@@ -115,6 +115,7 @@ pub fn train_all(
     let queue = Mutex::new(jobs.into_iter().enumerate().collect::<VecDeque<_>>());
     let histories = Mutex::new(vec![History::default(); count]);
 
+    let overall = progress.start("models", count as u64);
     let work = || {
         if workers > 1 {
             tch::set_num_threads(1);
@@ -126,6 +127,7 @@ pub fn train_all(
                     task.advance(&format!("loss {:.4}", h.loss[h.loss.len() - 1]));
                 });
             task.finish();
+            overall.advance(&format!("{} done", job.label));
             histories.lock().expect("no worker panicked holding the lock")[index] = history;
         }
     };
@@ -141,6 +143,7 @@ pub fn train_all(
         });
         tch::set_num_threads(threads);
     }
+    overall.finish();
     histories.into_inner().expect("no worker panicked holding the lock")
 }
 
