@@ -15,8 +15,10 @@ build: setup
 run: build
 	./target/release/actlab all
 
-# Unit tests, command-line tests and the parity tests against PyTorch.
+# Unit tests, command-line tests, the report in a headless browser (installed
+# by scripts/setup-browser.sh when missing) and the parity tests against PyTorch.
 test: setup
+	@bash scripts/setup-browser.sh
 	$(CARGO) test --release
 
 lint: setup

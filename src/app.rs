@@ -9,6 +9,7 @@ use crate::cli::{Cli, Command, Config};
 use crate::context::{Context, Outcome};
 use crate::exercises::{self, EXERCISES};
 use crate::progress;
+use crate::report::{self, Started};
 use crate::sections::{self, Section, SECTIONS};
 
 /// Runs the command; `Err` carries bad input ([`crate::cli::UsageError`])
@@ -63,8 +64,10 @@ fn run_sections(cli: &Cli, wanted: &[&'static Section]) -> Result<ExitCode> {
     run_items(cli, |ctx| sections::run(ctx, wanted))
 }
 
-/// Checks the settings, runs `items` and reports any that failed.
+/// Checks the settings, runs `items`, writes the report and says which
+/// failed.
 fn run_items(cli: &Cli, items: impl FnOnce(&Context) -> Vec<Outcome>) -> Result<ExitCode> {
+    let started = Started::now();
     let config = Config::check(cli)?;
     let bars = progress::for_terminal(config.quiet);
     let ctx = Context::new(&config, bars.as_ref());
@@ -79,6 +82,10 @@ fn run_items(cli: &Cli, items: impl FnOnce(&Context) -> Vec<Outcome>) -> Result<
             eprintln!("actlab: section {} failed: {error}", outcome.id);
             failed = true;
         }
+    }
+    if let Err(error) = report::publish(&config, &started, &outcomes) {
+        eprintln!("actlab: {error:#}");
+        failed = true;
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

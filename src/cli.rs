@@ -69,7 +69,8 @@ pub struct Cli {
     #[arg(long, global = true, value_delimiter = ',', value_parser = parse_activation)]
     pub activations: Vec<Activation>,
 
-    /// Your own activation as an expression in x, e.g. "x * sigmoid(1.702 * x)"
+    /// Your own activation as an expression in x, e.g. "x * sigmoid(1.702 * x)": numbers, + - *
+    /// / ^, parentheses, exp log tanh sigmoid softplus erf relu abs, and min(a, b), max(a, b)
     #[arg(long, global = true, value_name = "EXPR")]
     pub activation_expr: Option<String>,
 
@@ -97,6 +98,11 @@ pub struct Cli {
     /// CPU threads libtorch may use inside one op (default: libtorch's own choice)
     #[arg(long, global = true, value_parser = clap::value_parser!(i32).range(1..))]
     pub threads: Option<i32>,
+
+    /// Results of the PyTorch reference (notebooks-ref/activation_functions.py --out DIR) to
+    /// compare every series with, bit for bit, in DIR/report.html
+    #[arg(long, global = true, value_name = "DIR")]
+    pub reference: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -199,12 +205,25 @@ pub struct Config {
     pub scale: Scale,
     pub jobs: usize,
     pub options: Options,
+    /// The PyTorch reference's output folder, for the report's parity check.
+    pub reference: Option<PathBuf>,
 }
 
 impl Config {
     /// Resolves the device and makes sure the output folder can take files.
     pub fn check(cli: &Cli) -> Result<Config, UsageError> {
         let device = cli.device.resolve()?;
+        check_custom_activation(cli)?;
+        if matches!(&cli.command, Command::Exercise { id } if id == exercises::cifar10::ID) {
+            crate::cifar::data_dir(cli.data.as_deref())?;
+        }
+        if let Some(reference) = cli.reference.as_ref().filter(|r| !r.is_dir()) {
+            return Err(UsageError(format!(
+                "--reference {}: not a folder; give the --out folder of a run of \
+                 notebooks-ref/activation_functions.py",
+                reference.display()
+            )));
+        }
         prepare_dir(&cli.out).map_err(|e| {
             UsageError(format!(
                 "--out {}: {e:#}; give a folder you can write to",
@@ -231,8 +250,29 @@ impl Config {
                 data: cli.data.clone(),
                 limit: cli.limit.map(|l| l as usize),
             },
+            reference: cli.reference.clone(),
         })
     }
+}
+
+/// Parses `--activation-expr` into the process's custom activation, and refuses a run that
+/// needs one when none was given.
+fn check_custom_activation(cli: &Cli) -> Result<(), UsageError> {
+    if let Some(text) = &cli.activation_expr {
+        crate::expr::set_custom_activation(text)
+            .map_err(|e| UsageError(format!("--activation-expr \"{text}\": {e}")))?;
+    }
+
+    let compared = cli.activations.contains(&Activation::Custom);
+    let exercise = matches!(&cli.command, Command::Exercise { id } if id == exercises::custom::ID);
+    if (compared || exercise) && cli.activation_expr.is_none() {
+        let asked = if compared { "--activations custom" } else { "exercise custom" };
+        return Err(UsageError(format!(
+            "{asked} needs the activation itself: pass --activation-expr, e.g. \
+             --activation-expr \"x * sigmoid(1.702 * x)\""
+        )));
+    }
+    Ok(())
 }
 
 /// One model per core on CPU; on a GPU the kernels queue on one device, so
@@ -271,6 +311,30 @@ mod tests {
         let cli = Cli::try_parse_from(["actlab", "all", "--seed", "7", "--device", "cpu"]).unwrap();
         assert_eq!(cli.seed, 7);
         assert_eq!(cli.device, DeviceChoice::Cpu);
+    }
+
+    #[test]
+    fn a_bad_activation_expression_is_a_usage_error() {
+        let args = ["actlab", "exercise", "custom", "--activation-expr", "x * * 2"];
+        let out = tempfile::tempdir().unwrap();
+        let cli = Cli::try_parse_from(args.iter().chain(&["--out", out.path().to_str().unwrap()]))
+            .unwrap();
+        let message = Config::check(&cli).unwrap_err().0;
+        assert!(message.starts_with("--activation-expr \"x * * 2\": position 5: expected"));
+    }
+
+    #[test]
+    fn custom_needs_an_expression() {
+        let out = tempfile::tempdir().unwrap();
+        let out = out.path().to_str().unwrap();
+        for args in [
+            &["actlab", "section", "6.4", "--activations", "relu,custom"][..],
+            &["actlab", "exercise", "custom"][..],
+        ] {
+            let cli = Cli::try_parse_from(args.iter().chain(&["--out", out])).unwrap();
+            let message = Config::check(&cli).unwrap_err().0;
+            assert!(message.contains("pass --activation-expr"), "{args:?}: {message}");
+        }
     }
 
     #[test]

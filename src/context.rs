@@ -16,6 +16,7 @@ use tch::Device;
 use crate::activation::Activation;
 use crate::cli::Config;
 use crate::output::prepare_dir;
+use crate::plot::Figure;
 use crate::progress::Progress;
 use crate::results::Results;
 
@@ -78,6 +79,7 @@ pub struct Context<'a> {
     pub progress: &'a dyn Progress,
     transcript: RefCell<Vec<String>>,
     figures: RefCell<Vec<PathBuf>>,
+    drawn: RefCell<Vec<(PathBuf, Figure)>>,
 }
 
 impl<'a> Context<'a> {
@@ -93,6 +95,7 @@ impl<'a> Context<'a> {
             progress,
             transcript: RefCell::new(Vec::new()),
             figures: RefCell::new(Vec::new()),
+            drawn: RefCell::new(Vec::new()),
         }
     }
 
@@ -131,6 +134,15 @@ impl<'a> Context<'a> {
         self.wrote(path);
         self.figures.borrow_mut().push(path.to_path_buf());
     }
+
+    /// Saves `figure` to `path` and announces it; the report redraws it from
+    /// this description as SVG, which stays sharp at any width.
+    pub fn draw(&self, figure: &Figure, path: &Path) -> Result<()> {
+        figure.save(path)?;
+        self.drawn.borrow_mut().push((path.to_path_buf(), figure.clone()));
+        self.figure(path);
+        Ok(())
+    }
 }
 
 pub fn device_name(device: Device) -> String {
@@ -147,6 +159,8 @@ pub struct Outcome {
     pub title: &'static str,
     pub transcript: Vec<String>,
     pub figures: Vec<PathBuf>,
+    /// The figures drawn through [`Context::draw`], by path, as they were described.
+    pub drawn: Vec<(PathBuf, Figure)>,
     pub results: Option<Results>,
     pub error: Option<String>,
     pub wall: Duration,
@@ -180,6 +194,7 @@ pub fn run_item(
         title,
         transcript: std::mem::take(&mut ctx.transcript.borrow_mut()),
         figures: std::mem::take(&mut ctx.figures.borrow_mut()),
+        drawn: std::mem::take(&mut ctx.drawn.borrow_mut()),
         results,
         error,
         wall,

@@ -84,6 +84,7 @@ mod tests {
 
     #[test]
     fn batches_cover_every_sample_once_with_a_short_last_batch() {
+        let _stream = crate::rng::exclusive();
         rng::manual_seed(0);
         let (x, y) = create_dataset(150);
         let loader = DataLoader::new(x, y, 64);
@@ -103,6 +104,7 @@ mod tests {
 
     #[test]
     fn each_pass_draws_a_new_order() {
+        let _stream = crate::rng::exclusive();
         rng::manual_seed(0);
         let (x, y) = create_dataset(100);
         let loader = DataLoader::new(x, y, 64);

@@ -75,13 +75,7 @@ impl Optimizer for Adam {
             eps: self.eps,
         };
 
-        aten::adam_step(
-            params,
-            &mut self.exp_avg,
-            &mut self.exp_avg_sq,
-            &mut self.denom,
-            &scalars,
-        );
+        aten::adam_step(params, &mut self.exp_avg, &mut self.exp_avg_sq, &mut self.denom, &scalars);
     }
 }
 

@@ -206,15 +206,26 @@ impl Figure {
                 root.present().context("cannot encode the PNG")
             }),
             Format::Svg => {
-                let mut svg = String::new();
-                let drawn = {
-                    let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-                    self.render(&root).and_then(|()| Ok(root.present()?))
-                };
-                drawn.with_context(|| format!("cannot draw {}", path.display()))?;
+                let svg =
+                    self.to_svg().with_context(|| format!("cannot draw {}", path.display()))?;
                 output::write_atomic(path, svg.as_bytes())
             }
         }
+    }
+
+    /// Renders the figure as the text of an SVG document, for pages that embed it.
+    pub fn to_svg(&self) -> Result<String> {
+        self.check()?;
+        ensure!(fonts_registered(), "the built-in DejaVu Sans font could not be loaded");
+
+        let mut svg = String::new();
+        {
+            let root =
+                SVGBackend::with_string(&mut svg, (self.width, self.height)).into_drawing_area();
+            self.render(&root)?;
+            root.present()?;
+        }
+        Ok(svg)
     }
 
     fn check(&self) -> Result<()> {

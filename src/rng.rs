@@ -30,12 +30,22 @@ pub fn randperm_seeded(n: i64, seed: i64) -> Tensor {
     aten::randperm(n, seed as u64)
 }
 
+/// Serialises the tests that seed the global generator and expect its
+/// stream to repeat: tests run on several threads, and the generator is one
+/// per process.
+#[cfg(test)]
+pub(crate) fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static STREAM: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    STREAM.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn reseeding_repeats_the_stream() {
+        let _stream = crate::rng::exclusive();
         manual_seed(7);
         let first = (draw_int64(), draw_int64());
         manual_seed(7);

@@ -43,20 +43,43 @@ pub fn global_grad_norm(params: &mut [Tensor]) -> f64 {
     py_pow(total, 0.5)
 }
 
+/// Sees one model at fixed points of [`train_with_tracking`]. The model is
+/// shown read-only: an observer that changed it would change the training.
+pub trait Observer: Send {
+    /// Once, before the first epoch, on the freshly initialised model.
+    fn start(&mut self, _model: &Network) {}
+
+    /// After `loss.backward()`, before the optimizer step: every parameter
+    /// holds this batch's gradient and its value before the update.
+    fn before_step(&mut self, _model: &Network) {}
+
+    /// Right after the optimizer step.
+    fn after_step(&mut self, _model: &Network) {}
+
+    /// After each epoch, with the history so far.
+    fn end_epoch(&mut self, _model: &Network, _history: &History) {}
+}
+
+/// Watches nothing.
+impl Observer for () {}
+
 /// Trains `model` with Adam and cross-entropy for one epoch per entry of
-/// `orders` (each a sample order from [`DataLoader::epoch_order`]), calling
-/// `on_epoch` after each with the history so far.
+/// `orders` (each a sample order from [`DataLoader::epoch_order`]), showing
+/// `observer` the model at its hooks and calling `on_epoch` after each
+/// epoch with the history so far.
 pub fn train_with_tracking(
     model: &Network,
     loader: &DataLoader,
     orders: &[Tensor],
     lr: f64,
     device: Device,
+    observer: &mut dyn Observer,
     mut on_epoch: impl FnMut(&History),
 ) -> History {
     let mut params = model.parameters();
     let mut optimizer = Adam::new(&params, lr);
     let mut history = History::default();
+    observer.start(model);
 
     for order in orders {
         let mut epoch_loss = 0.0;
@@ -71,7 +94,9 @@ pub fn train_with_tracking(
             loss.backward();
 
             grad_norms.push(global_grad_norm(&mut params));
+            observer.before_step(model);
             optimizer.step(&mut params);
+            observer.after_step(model);
 
             epoch_loss += loss.double_value(&[]);
             let (_, predicted) = output.max_dim(1, false);
@@ -82,6 +107,7 @@ pub fn train_with_tracking(
         history.loss.push(epoch_loss / loader.len() as f64);
         history.accuracy.push(100.0 * correct as f64 / total as f64);
         history.grad_norm.push(numpy_mean(&grad_norms));
+        observer.end_epoch(model, &history);
         on_epoch(&history);
     }
     history
@@ -98,11 +124,6 @@ pub struct Job {
 
 /// Trains every job with [`train_with_tracking`], up to `workers` at a time
 /// on their own threads, and returns the histories in the jobs' order.
-///
-/// The jobs are independent once their draws are made, so training them at
-/// once changes no number. With several workers each keeps libtorch to one
-/// thread per op: the networks are too small for an op to use two cores
-/// well, and whole models in parallel do.
 pub fn train_all(
     jobs: Vec<Job>,
     lr: f64,
@@ -110,25 +131,49 @@ pub fn train_all(
     progress: &dyn Progress,
     workers: usize,
 ) -> Vec<History> {
+    let watched = jobs.into_iter().map(|job| (job, ())).collect();
+    let trained = train_all_observed(watched, lr, device, progress, workers);
+    trained.into_iter().map(|(history, ())| history).collect()
+}
+
+/// [`train_all`] with an observer per job, returned with its history.
+///
+/// The jobs are independent once their draws are made, so training them at
+/// once changes no number. With several workers each keeps libtorch to one
+/// thread per op: the networks are too small for an op to use two cores
+/// well, and whole models in parallel do.
+pub fn train_all_observed<O: Observer>(
+    jobs: Vec<(Job, O)>,
+    lr: f64,
+    device: Device,
+    progress: &dyn Progress,
+    workers: usize,
+) -> Vec<(History, O)> {
     let count = jobs.len();
     let workers = workers.clamp(1, count.max(1));
     let queue = Mutex::new(jobs.into_iter().enumerate().collect::<VecDeque<_>>());
-    let histories = Mutex::new(vec![History::default(); count]);
+    let done = Mutex::new((0..count).map(|_| None).collect::<Vec<Option<(History, O)>>>());
 
     let overall = progress.start("models", count as u64);
     let work = || {
         if workers > 1 {
             tch::set_num_threads(1);
         }
-        while let Some((index, job)) = next_job(&queue) {
+        while let Some((index, (job, mut observer))) = next_job(&queue) {
             let task = progress.start(&job.label, job.orders.len() as u64);
-            let history =
-                train_with_tracking(&job.model, &job.loader, &job.orders, lr, device, |h| {
-                    task.advance(&format!("loss {:.4}", h.loss[h.loss.len() - 1]));
-                });
+            let history = train_with_tracking(
+                &job.model,
+                &job.loader,
+                &job.orders,
+                lr,
+                device,
+                &mut observer,
+                |h| task.advance(&format!("loss {:.4}", h.loss[h.loss.len() - 1])),
+            );
             task.finish();
             overall.advance(&format!("{} done", job.label));
-            histories.lock().expect("no worker panicked holding the lock")[index] = history;
+            done.lock().expect("no worker panicked holding the lock")[index] =
+                Some((history, observer));
         }
     };
 
@@ -144,9 +189,11 @@ pub fn train_all(
         tch::set_num_threads(threads);
     }
     overall.finish();
-    histories.into_inner().expect("no worker panicked holding the lock")
+
+    let done = done.into_inner().expect("no worker panicked holding the lock");
+    done.into_iter().map(|entry| entry.expect("every job was trained")).collect()
 }
 
-fn next_job(queue: &Mutex<VecDeque<(usize, Job)>>) -> Option<(usize, Job)> {
+fn next_job<T>(queue: &Mutex<VecDeque<T>>) -> Option<T> {
     queue.lock().expect("no worker panicked holding the lock").pop_front()
 }

@@ -45,8 +45,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
     ] {
         let c = curve(activation, -5.0, 5.0, device);
         let path = dir.join(format!("{}.png", activation.key()));
-        value_and_gradient_figure(activation, &c).save(&path)?;
-        ctx.figure(&path);
+        ctx.draw(&value_and_gradient_figure(activation, &c), &path)?;
         ctx.say(remark);
         results.series(&format!("{}/value", activation.key()), &c.value);
         results.series(&format!("{}/grad", activation.key()), &c.grad);
@@ -59,8 +58,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
         results.series(&format!("relu_family/{}/grad", activation.key()), &c.grad);
     }
     let path = dir.join("relu_family.png");
-    relu_family_figure(&family, &curves).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&relu_family_figure(&family, &curves), &path)?;
     ctx.say("Key observations:");
     ctx.say("   - ReLU: gradient = 0 when x < 0 (dead ReLU risk)");
     ctx.say("   - Leaky ReLU: small gradient when x < 0 (solves dead ReLU)");
@@ -81,8 +79,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
         results.series(&format!("modern/negative/{}/value", activation.key()), &c.value);
     }
     let path = dir.join("modern.png");
-    modern_figure(&modern, &curves, &zoom, &negative).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&modern_figure(&modern, &curves, &zoom, &negative), &path)?;
     ctx.say("Key insights:");
     ctx.say("   - GELU: smooth, non-zero gradient in the negative region");
     ctx.say("   - Swish: self-gating, smooth everywhere");

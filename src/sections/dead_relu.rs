@@ -74,8 +74,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
 
     let dir = ctx.item_dir("6.3")?;
     let path = dir.join("dead_relu.png");
-    figure(&dead_relu, &dead_leaky).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&figure(&dead_relu, &dead_leaky), &path)?;
 
     let units = WIDTHS[1];
     ctx.say(format!("Final dead neurons (ReLU): {}/{units}", dead_relu[EPOCHS - 1]));

@@ -62,8 +62,8 @@ pub fn run(ctx: &Context) -> Result<Results> {
 
     let dir = ctx.item_dir("6.1")?;
     let path = dir.join("xor_linear_vs_nonlinear.png");
-    figure(&linear_losses, &nonlinear_losses, &y, &linear_pred, &nonlinear_pred).save(&path)?;
-    ctx.figure(&path);
+    let xor_figure = figure(&linear_losses, &nonlinear_losses, &y, &linear_pred, &nonlinear_pred);
+    ctx.draw(&xor_figure, &path)?;
 
     ctx.say("Final loss:");
     ctx.say(format!("   Linear: {:.6}", linear_losses[EPOCHS - 1]));
