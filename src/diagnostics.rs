@@ -20,10 +20,26 @@ use crate::aten;
 use crate::context::Context;
 use crate::data::DataLoader;
 use crate::network::{Linear, Network};
+use crate::plot::{Figure, Panel};
 use crate::sections::comparison;
 use crate::stats::py_pow;
 pub use crate::training::{train_all_observed, Observer};
 use crate::training::{History, Job};
+
+/// Panels of one per-activation figure, three to a row, each 550 by 420
+/// pixels under the title.
+pub fn activation_grid(title: &str, panels: Vec<Panel>) -> Figure {
+    let cols = panels.len().clamp(1, 3);
+    let rows = panels.len().div_ceil(cols).max(1);
+    Figure {
+        title: title.into(),
+        rows,
+        cols,
+        width: 550 * cols as u32,
+        height: 80 + 420 * rows as u32,
+        panels,
+    }
+}
 
 /// The epochs an exercise trains: `--epochs`, or its own default.
 pub fn epochs(ctx: &Context, default: usize) -> usize {

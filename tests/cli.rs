@@ -13,22 +13,6 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                found.extend(files_under(&path));
-            } else {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 fn refused(args: &[&str]) -> (Output, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let output = actlab().args(args).arg("--out").arg(out.path().join("o")).output().unwrap();

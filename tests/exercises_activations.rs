@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{actlab, read_results, run_actlab};
+use common::{actlab, files_under, read_results, run_actlab};
 use serde_json::Value;
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -50,21 +50,6 @@ fn assert_close(name: &str, x: &[f64], got: &[f64], formula: impl Fn(f64) -> f64
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                found.extend(files_under(&path));
-            } else {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
 }
 
 #[test]

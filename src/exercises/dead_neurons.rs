@@ -27,8 +27,8 @@ use crate::activation::Activation;
 use crate::context::Context;
 use crate::data::{create_dataset, DataLoader};
 use crate::diagnostics::{
-    self, dead_percent, draw_orders, hidden_outputs, layer_name, train_all_observed,
-    with_activation, Observer,
+    self, activation_grid, dead_percent, draw_orders, hidden_outputs, layer_name,
+    train_all_observed, with_activation, Observer,
 };
 use crate::network::Network;
 use crate::plot::{self, Figure, Line, Panel};
@@ -190,8 +190,6 @@ fn killing_pair(ctx: &Context, loader: &DataLoader, epochs: usize) -> Vec<Job> {
 
 /// A panel per activation with a line per hidden layer.
 fn figure(title: &str, curves: &[(Activation, &DeadTracker)]) -> Figure {
-    let cols = curves.len().min(3);
-    let rows = curves.len().div_ceil(cols);
     let panels = curves
         .iter()
         .map(|(activation, tracker)| {
@@ -205,13 +203,5 @@ fn figure(title: &str, curves: &[(Activation, &DeadTracker)]) -> Figure {
             panel
         })
         .collect();
-
-    Figure {
-        title: title.into(),
-        rows,
-        cols,
-        width: 550 * cols as u32,
-        height: 80 + 420 * rows as u32,
-        panels,
-    }
+    activation_grid(title, panels)
 }

@@ -26,7 +26,7 @@ use crate::activation::Activation;
 use crate::context::Context;
 use crate::data::{create_dataset, DataLoader};
 use crate::diagnostics::{
-    self, layer_grad_norm, layer_name, train_all_observed, update_ratio, Observer,
+    self, activation_grid, layer_grad_norm, layer_name, train_all_observed, update_ratio, Observer,
 };
 use crate::network::Network;
 use crate::plot::{self, Figure, Line, Panel};
@@ -156,8 +156,6 @@ fn figure(
     flows: &[(Activation, &GradientFlow)],
     pick: fn(&GradientFlow) -> &PerLayer,
 ) -> Figure {
-    let cols = flows.len().min(3);
-    let rows = flows.len().div_ceil(cols);
     let panels = flows
         .iter()
         .map(|(activation, flow)| {
@@ -171,15 +169,7 @@ fn figure(
             panel.with_legend()
         })
         .collect();
-
-    Figure {
-        title: title.into(),
-        rows,
-        cols,
-        width: 550 * cols as u32,
-        height: 80 + 420 * rows as u32,
-        panels,
-    }
+    activation_grid(title, panels)
 }
 
 #[cfg(test)]

@@ -65,6 +65,23 @@ pub fn run_reference(args: &[&str], out: &Path) -> Output {
     check(output, &format!("reference {}", args.join(" ")))
 }
 
+/// Every file below `dir`, as sorted paths.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            } else {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 pub fn read_results(out: &Path, section: &str) -> Value {
     let path = out.join(section).join("results.json");
     let text = std::fs::read_to_string(&path)
