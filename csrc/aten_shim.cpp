@@ -79,29 +79,55 @@ int actlab_clear_grad(at::Tensor* self) {
   return guarded([&] { self->mutable_grad().reset(); });
 }
 
-// The optimizer steps below run PyTorch's per-parameter update ops, in
-// torch.optim's order and with its scalars, for a whole list of parameters
-// in one call. They dispatch below autograd, as torch.optim's no_grad step
-// effectively does, which skips two dispatcher hops per op; the kernels,
-// and so the results, are the ones PyTorch runs.
+// The optimizer steps below run PyTorch's update ops, in torch.optim's order
+// and with its scalars, for a whole list of parameters in one call. They
+// dispatch below autograd, as torch.optim's no_grad step effectively does,
+// which skips two dispatcher hops per op; the kernels, and so the results,
+// are the ones PyTorch runs.
 
-// torch.optim.Adam's single-tensor step (amsgrad off, no weight decay).
-// `denoms` are scratch tensors shaped like the parameters, reused each step
-// instead of allocating `exp_avg_sq.sqrt()` afresh.
-int actlab_adam_step(at::Tensor** params, at::Tensor** exp_avgs, at::Tensor** exp_avg_sqs,
-                     at::Tensor** denoms, int64_t count, double one_minus_beta1, double beta2,
+// Moves the parameters into one contiguous buffer that each then views, and
+// returns the buffer. Values are copied exactly; autograd still sees each
+// parameter as the same leaf. An elementwise update applied to the buffer
+// then touches every parameter in one op.
+int actlab_gather_params(at::Tensor** params, int64_t count, at::Tensor** flat) {
+  return guarded([&] {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    std::vector<at::Tensor> parts;
+    for (int64_t i = 0; i < count; ++i) parts.push_back(params[i]->detach().reshape({-1}));
+    at::Tensor buffer = at::cat(parts);
+
+    int64_t offset = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      at::Tensor& param = *params[i];
+      param.set_(buffer.storage(), offset, param.sizes(), param.strides());
+      offset += param.numel();
+    }
+    *flat = new at::Tensor(buffer);
+  });
+}
+
+// torch.optim.Adam's single-tensor step (amsgrad off, no weight decay) on
+// parameters gathered by actlab_gather_params: their gradients are copied
+// into `flat_grad`, then each of the update's ops runs once over the whole
+// buffer. Every op is elementwise, so each element is computed by the same
+// kernel arithmetic as in PyTorch's per-parameter loop. `denom` is scratch
+// space, reused instead of allocating `exp_avg_sq.sqrt()` afresh.
+int actlab_adam_step(at::Tensor** params, int64_t count, at::Tensor* flat_param,
+                     at::Tensor* flat_grad, at::Tensor* exp_avg, at::Tensor* exp_avg_sq,
+                     at::Tensor* denom, double one_minus_beta1, double beta2,
                      double one_minus_beta2, double step_size, double bias_correction2_sqrt,
                      double eps) {
   return guarded([&] {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    for (int64_t i = 0; i < count; ++i) {
-      const at::Tensor& grad = params[i]->grad();
-      exp_avgs[i]->lerp_(grad, one_minus_beta1);
-      exp_avg_sqs[i]->mul_(beta2).addcmul_(grad, grad, one_minus_beta2);
-      at::sqrt_out(*denoms[i], *exp_avg_sqs[i]);
-      denoms[i]->div_(bias_correction2_sqrt).add_(eps);
-      params[i]->addcdiv_(*exp_avgs[i], *denoms[i], -step_size);
-    }
+    std::vector<at::Tensor> grads;
+    for (int64_t i = 0; i < count; ++i) grads.push_back(params[i]->grad().reshape({-1}));
+    at::cat_out(*flat_grad, grads);
+
+    exp_avg->lerp_(*flat_grad, one_minus_beta1);
+    exp_avg_sq->mul_(beta2).addcmul_(*flat_grad, *flat_grad, one_minus_beta2);
+    at::sqrt_out(*denom, *exp_avg_sq);
+    denom->div_(bias_correction2_sqrt).add_(eps);
+    flat_param->addcdiv_(*exp_avg, *denom, -step_size);
   });
 }
 

@@ -38,12 +38,19 @@ extern "C" {
     fn actlab_randperm(n: i64, seed: u64, out: *mut *mut C_tensor) -> c_int;
     fn actlab_vector_norm(x: *const C_tensor, ord: f64, out: *mut f64) -> c_int;
     fn actlab_clear_grad(this: *mut C_tensor) -> c_int;
+    fn actlab_gather_params(
+        params: *const *mut C_tensor,
+        count: i64,
+        flat: *mut *mut C_tensor,
+    ) -> c_int;
     fn actlab_adam_step(
         params: *const *mut C_tensor,
-        exp_avgs: *const *mut C_tensor,
-        exp_avg_sqs: *const *mut C_tensor,
-        denoms: *const *mut C_tensor,
         count: i64,
+        flat_param: *mut C_tensor,
+        flat_grad: *mut C_tensor,
+        exp_avg: *mut C_tensor,
+        exp_avg_sq: *mut C_tensor,
+        denom: *mut C_tensor,
         one_minus_beta1: f64,
         beta2: f64,
         one_minus_beta2: f64,
@@ -147,28 +154,42 @@ pub struct AdamScalars {
     pub eps: f64,
 }
 
-/// One `torch.optim.Adam` step over every parameter (see the shim), with
-/// `denoms` as scratch space shaped like the parameters.
-pub fn adam_step(
-    params: &mut [Tensor],
-    exp_avgs: &mut [Tensor],
-    exp_avg_sqs: &mut [Tensor],
-    denoms: &mut [Tensor],
-    s: &AdamScalars,
-) {
-    let count = params.len();
-    assert!(exp_avgs.len() == count && exp_avg_sqs.len() == count && denoms.len() == count);
-    let (p, m, v, d) =
-        (pointers(params), pointers(exp_avgs), pointers(exp_avg_sqs), pointers(denoms));
+/// Moves `params` into one contiguous buffer that each then views (values
+/// unchanged, still the same autograd leaves) and returns the buffer.
+pub fn gather_params(params: &mut [Tensor]) -> Tensor {
+    let p = pointers(params);
+    let mut out = std::ptr::null_mut();
+    // SAFETY: an array of live tensors, and `out` receives a new one.
+    let status = unsafe { actlab_gather_params(p.as_ptr(), p.len() as i64, &mut out) };
+    new_tensor(status, out, "parameter gathering")
+}
 
-    // SAFETY: four arrays of `count` live tensors, which outlive the call.
+/// The buffers of an Adam step over gathered parameters: the parameters'
+/// buffer and same-sized ones for the gradients, both moments and the
+/// denominator.
+pub struct AdamBuffers {
+    pub param: Tensor,
+    pub grad: Tensor,
+    pub exp_avg: Tensor,
+    pub exp_avg_sq: Tensor,
+    pub denom: Tensor,
+}
+
+/// One `torch.optim.Adam` step over every parameter (see the shim).
+pub fn adam_step(params: &mut [Tensor], b: &mut AdamBuffers, s: &AdamScalars) {
+    let p = pointers(params);
+
+    // SAFETY: an array of live tensors and five live buffers, all of which
+    // outlive the call.
     let status = unsafe {
         actlab_adam_step(
             p.as_ptr(),
-            m.as_ptr(),
-            v.as_ptr(),
-            d.as_ptr(),
-            count as i64,
+            p.len() as i64,
+            b.param.as_mut_ptr(),
+            b.grad.as_mut_ptr(),
+            b.exp_avg.as_mut_ptr(),
+            b.exp_avg_sq.as_mut_ptr(),
+            b.denom.as_mut_ptr(),
             s.one_minus_beta1,
             s.beta2,
             s.one_minus_beta2,

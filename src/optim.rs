@@ -4,9 +4,11 @@
 //! parameter, `lerp_` for the first moment, `mul_` then `addcmul_(value=)`
 //! for the second, bias corrections in Python floats, and one `addcdiv_`
 //! with `value=-step_size`. The bias corrections are computed here; the
-//! tensor ops run through [`crate::aten`] (one call per step for all
-//! parameters), in the same order and with the same scalar arguments, so
-//! ATen's kernels round as they do under PyTorch. tch's own `nn::Adam`
+//! tensor ops run through [`crate::aten`], in the same order and with the
+//! same scalar arguments, so ATen's kernels round as they do under PyTorch.
+//! They run once per step over all parameters gathered in one buffer rather
+//! than once per parameter: the ops are elementwise, so every element is
+//! computed alike (the parity tests hold this to the last bit). tch's own `nn::Adam`
 //! wraps the C++ optimizer, which computes the moments differently.
 //!
 //! On CUDA PyTorch switches to its multi-tensor path; these formulas are the
@@ -35,25 +37,25 @@ pub struct Adam {
     beta2: f64,
     eps: f64,
     step: u32,
-    exp_avg: Vec<Tensor>,
-    exp_avg_sq: Vec<Tensor>,
-    /// Scratch space for each update's denominator.
-    denom: Vec<Tensor>,
+    buffers: aten::AdamBuffers,
 }
 
 impl Adam {
     /// `torch.optim.Adam(params, lr=lr)` with its default betas and eps.
-    pub fn new(params: &[Tensor], lr: f64) -> Adam {
-        Adam {
-            lr,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            step: 0,
-            exp_avg: params.iter().map(Tensor::zeros_like).collect(),
-            exp_avg_sq: params.iter().map(Tensor::zeros_like).collect(),
-            denom: params.iter().map(Tensor::empty_like).collect(),
-        }
+    ///
+    /// The parameters are moved into one buffer that they then view, so that
+    /// each of the update's ops runs once per step rather than once per
+    /// parameter; their values, and the model that holds them, are unchanged.
+    pub fn new(params: &mut [Tensor], lr: f64) -> Adam {
+        let param = aten::gather_params(params);
+        let buffers = aten::AdamBuffers {
+            grad: Tensor::empty_like(&param),
+            exp_avg: Tensor::zeros_like(&param),
+            exp_avg_sq: Tensor::zeros_like(&param),
+            denom: Tensor::empty_like(&param),
+            param,
+        };
+        Adam { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 0, buffers }
     }
 }
 
@@ -75,7 +77,7 @@ impl Optimizer for Adam {
             eps: self.eps,
         };
 
-        aten::adam_step(params, &mut self.exp_avg, &mut self.exp_avg_sq, &mut self.denom, &scalars);
+        aten::adam_step(params, &mut self.buffers, &scalars);
     }
 }
 

@@ -33,7 +33,7 @@ pub fn replay(ctx: &Context) {
 /// The notebook's inner `train`: full-batch Adam on MSE, the loss per epoch.
 fn train(model: &Network, x: &Tensor, y: &Tensor) -> Vec<f64> {
     let mut params = model.parameters();
-    let mut optimizer = Adam::new(&params, LR);
+    let mut optimizer = Adam::new(&mut params, LR);
     let mut losses = Vec::with_capacity(EPOCHS);
 
     for _ in 0..EPOCHS {
