@@ -75,8 +75,10 @@ int actlab_vector_norm(const at::Tensor* x, double ord, double* out) {
   });
 }
 
-int actlab_clear_grad(at::Tensor* self) {
-  return guarded([&] { self->mutable_grad().reset(); });
+int actlab_clear_grads(at::Tensor** params, int64_t count) {
+  return guarded([&] {
+    for (int64_t i = 0; i < count; ++i) params[i]->mutable_grad().reset();
+  });
 }
 
 // The optimizer steps below run PyTorch's update ops, in torch.optim's order

@@ -37,7 +37,7 @@ extern "C" {
     fn actlab_leaky_relu(x: *const C_tensor, slope: f64, out: *mut *mut C_tensor) -> c_int;
     fn actlab_randperm(n: i64, seed: u64, out: *mut *mut C_tensor) -> c_int;
     fn actlab_vector_norm(x: *const C_tensor, ord: f64, out: *mut f64) -> c_int;
-    fn actlab_clear_grad(this: *mut C_tensor) -> c_int;
+    fn actlab_clear_grads(params: *const *mut C_tensor, count: i64) -> c_int;
     fn actlab_gather_params(
         params: *const *mut C_tensor,
         count: i64,
@@ -133,11 +133,13 @@ pub fn vector_norm(x: &Tensor, ord: f64) -> f64 {
     out
 }
 
-/// Makes `tensor.grad` undefined again (PyTorch's `zero_grad(set_to_none=True)`).
-pub fn clear_grad(this: &mut Tensor) {
-    // SAFETY: the pointer comes from a live tch tensor.
-    let status = unsafe { actlab_clear_grad(this.as_mut_ptr()) };
-    check(status, "grad reset");
+/// Makes every `tensor.grad` undefined again (PyTorch's
+/// `zero_grad(set_to_none=True)`).
+pub fn clear_grads(params: &mut [Tensor]) {
+    let p = pointers(params);
+    // SAFETY: an array of live tensors, which outlive the call.
+    let status = unsafe { actlab_clear_grads(p.as_ptr(), p.len() as i64) };
+    check(status, "gradient reset");
 }
 
 fn pointers(tensors: &mut [Tensor]) -> Vec<*mut C_tensor> {

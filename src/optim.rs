@@ -26,9 +26,7 @@ pub trait Optimizer {
 
 /// `optimizer.zero_grad()`: gradients become undefined, not zero-filled.
 pub fn zero_grad(params: &mut [Tensor]) {
-    for p in params {
-        aten::clear_grad(p);
-    }
+    aten::clear_grads(params);
 }
 
 pub struct Adam {

@@ -88,7 +88,7 @@ pub fn train_with_tracking(
         let mut targets = Vec::with_capacity(loader.len());
         let mut grad_norms = Vec::with_capacity(loader.len());
 
-        for (x, y) in loader.batches(order, device) {
+        for (x, y) in loader.pass(order, device) {
             optim::zero_grad(&mut params);
             let output = model.forward(&x);
             let loss = output.cross_entropy_loss(&y, None::<Tensor>, Reduction::Mean, -100, 0.0);
