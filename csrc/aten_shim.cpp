@@ -48,14 +48,6 @@ int actlab_add_scaled_(at::Tensor* self, const at::Tensor* other, double alpha) 
   return guarded([&] { self->add_(*other, alpha); });
 }
 
-int actlab_addcmul_(at::Tensor* self, const at::Tensor* t1, const at::Tensor* t2, double value) {
-  return guarded([&] { self->addcmul_(*t1, *t2, value); });
-}
-
-int actlab_addcdiv_(at::Tensor* self, const at::Tensor* t1, const at::Tensor* t2, double value) {
-  return guarded([&] { self->addcdiv_(*t1, *t2, value); });
-}
-
 int actlab_leaky_relu(const at::Tensor* x, double slope, at::Tensor** out) {
   return guarded([&] { *out = new at::Tensor(at::leaky_relu(*x, slope)); });
 }

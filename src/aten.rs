@@ -4,10 +4,10 @@
 //! and the notebook pass them: `add_(grad, alpha=-lr)`, `addcmul_(.., value=)`,
 //! `addcdiv_(.., value=)`, `leaky_relu(x, 0.1)`. Emulating them with extra
 //! tensor ops changes the rounding (ATen's kernels fuse the scaling into one
-//! step), so `csrc/aten_shim.cpp` calls ATen directly and this module wraps
-//! those calls. It also gives `randperm` a private generator, as the data
-//! loader's sampler has, and resets a gradient to undefined, as
-//! `optimizer.zero_grad()` does.
+//! step), so `csrc/aten_shim.cpp` calls ATen directly (the optimizers' whole
+//! update steps among them) and this module wraps those calls. It also gives
+//! `randperm` a private generator, as the data loader's sampler has, and
+//! resets gradients to undefined, as `optimizer.zero_grad()` does.
 //!
 //! Like tch's own non-`f_` methods, these panic on an ATen error: every
 //! caller passes tensors whose shapes the program itself chose.
@@ -22,18 +22,6 @@ extern "C" {
     fn actlab_last_error() -> *const c_char;
     fn actlab_libtorch_version(major: *mut c_int, minor: *mut c_int, patch: *mut c_int);
     fn actlab_add_scaled_(this: *mut C_tensor, other: *const C_tensor, alpha: f64) -> c_int;
-    fn actlab_addcmul_(
-        this: *mut C_tensor,
-        t1: *const C_tensor,
-        t2: *const C_tensor,
-        value: f64,
-    ) -> c_int;
-    fn actlab_addcdiv_(
-        this: *mut C_tensor,
-        t1: *const C_tensor,
-        t2: *const C_tensor,
-        value: f64,
-    ) -> c_int;
     fn actlab_leaky_relu(x: *const C_tensor, slope: f64, out: *mut *mut C_tensor) -> c_int;
     fn actlab_randperm(n: i64, seed: u64, out: *mut *mut C_tensor) -> c_int;
     fn actlab_vector_norm(x: *const C_tensor, ord: f64, out: *mut f64) -> c_int;
@@ -91,20 +79,6 @@ pub fn add_scaled_(this: &mut Tensor, other: &Tensor, alpha: f64) {
     // SAFETY: both pointers come from live tch tensors.
     let status = unsafe { actlab_add_scaled_(this.as_mut_ptr(), other.as_ptr(), alpha) };
     check(status, "add_");
-}
-
-/// `self.addcmul_(t1, t2, value=value)`.
-pub fn addcmul_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) {
-    // SAFETY: all pointers come from live tch tensors.
-    let status = unsafe { actlab_addcmul_(this.as_mut_ptr(), t1.as_ptr(), t2.as_ptr(), value) };
-    check(status, "addcmul_");
-}
-
-/// `self.addcdiv_(t1, t2, value=value)`.
-pub fn addcdiv_(this: &mut Tensor, t1: &Tensor, t2: &Tensor, value: f64) {
-    // SAFETY: all pointers come from live tch tensors.
-    let status = unsafe { actlab_addcdiv_(this.as_mut_ptr(), t1.as_ptr(), t2.as_ptr(), value) };
-    check(status, "addcdiv_");
 }
 
 /// `F.leaky_relu(x, slope)`, recorded by autograd like any other op.
