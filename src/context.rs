@@ -130,7 +130,7 @@ impl<'a> Context<'a> {
     }
 
     /// Announces a figure the item wrote, and keeps it for the report.
-    pub fn figure(&self, path: &Path) {
+    fn figure(&self, path: &Path) {
         self.wrote(path);
         self.figures.borrow_mut().push(path.to_path_buf());
     }

@@ -97,8 +97,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
 
     let dir = ctx.item_dir(ID)?;
     let path = dir.join("cifar10.png");
-    figure(&trained).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&figure(&trained), &path)?;
 
     let mut results = ctx.results(ID);
     for (activation, curves) in &trained {

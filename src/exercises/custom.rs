@@ -60,8 +60,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
         results.series(&format!("{}/grad", activation.key()), &c.grad);
     }
     let path = dir.join("custom.png");
-    figure(&custom.text, &curves).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&figure(&custom.text, &curves), &path)?;
 
     // A network learns through an activation that is non-linear and lets gradient through;
     // say so when the gradient on the plotted range rules out either.

@@ -124,11 +124,9 @@ pub fn run(ctx: &Context) -> Result<Results> {
     }
 
     let path = dir.join("gelu_tanh.png");
-    near_figure(&near, value_peak, grad_peak).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&near_figure(&near, value_peak, grad_peak), &path)?;
     let path = dir.join("gelu_tanh_tails.png");
-    tails_figure(&wide).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&tails_figure(&wide), &path)?;
     ctx.say("Either variant serves; a model is best run with the one it was trained with.");
 
     Ok(results)

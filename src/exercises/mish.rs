@@ -109,8 +109,7 @@ pub fn run(ctx: &Context) -> Result<Results> {
         results.series(&format!("{}/grad", activation.key()), &c.grad);
     }
     let path = dir.join("mish.png");
-    figure(&curves).save(&path)?;
-    ctx.figure(&path);
+    ctx.draw(&figure(&curves), &path)?;
     ctx.say("Mish, like Swish, is smooth and non-monotonic: it dips below zero for negative x");
     ctx.say("and lets a small gradient through there, where ReLU's is exactly zero.");
 
